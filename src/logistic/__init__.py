@@ -1,0 +1,1 @@
+"""logistic: a shipment-tracking service (where is my parcel?)."""

@@ -1,0 +1,1 @@
+"""Implementations of the ports: databases, caches, stores, clocks, fakes."""

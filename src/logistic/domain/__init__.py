@@ -1,0 +1,1 @@
+"""The pure rules of shipment tracking: plain Python and attrs only."""

@@ -1,0 +1,54 @@
+"""The project's exceptions; the HTTP layer maps each to one status code."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class InvalidInput(DomainError):
+    """A caller sent a value that can never be valid (a malformed sno, num, slot...)."""
+
+
+class ShipmentNotFound(DomainError):
+    def __init__(self, sno: int) -> None:
+        super().__init__(f"no shipment with sno {sno}")
+        self.sno = sno
+
+
+class LocationNotFound(DomainError):
+    def __init__(self, location_id: int) -> None:
+        super().__init__(f"no logistics center with id {location_id}")
+        self.location_id = location_id
+
+
+class TransitionRefused(DomainError):
+    """An event that the lifecycle does not allow after the shipment's history."""
+
+    def __init__(self, message: str, current: str | None, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.current = current
+        self.allowed = allowed
+
+
+class ConcurrentUpdate(DomainError):
+    """Another writer changed the shipment between our read and our write."""
+
+
+class StorageUnavailable(DomainError):
+    """A back end (database, cache, object store) could not be reached or failed."""
+
+
+class CacheUnavailable(StorageUnavailable):
+    """The cache did not answer in time or failed."""
+
+
+class ObjectStoreError(StorageUnavailable):
+    """The object store refused or failed an operation."""
+
+
+class ReportNotFound(DomainError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no report at {key}")
+        self.key = key

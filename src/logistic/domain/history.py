@@ -1,0 +1,89 @@
+"""Realistic fake histories for demo traffic and bulk seeding.
+
+A route is planned in full (pick-up, one to three hops through distinct
+centers, the last mile), then cut at "now": a parcel created recently is still
+on its way. Seeded `random.Random` instances give reproducible histories.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from attrs import frozen
+
+from logistic.domain.model import Location, TrackingEvent
+from logistic.domain.status import Status
+
+# Parcels are created up to this long before "now"; with routes of two to six
+# days this leaves about half of them still on the way, as the original did.
+CREATION_WINDOW = timedelta(days=6)
+EXCEPTION_RATE = 0.04
+SECOND_ATTEMPT_RATE = 0.7
+
+
+@frozen
+class PlannedShipment:
+    """A fake order before it has a sno: where it goes and what happened to it so far."""
+
+    origin_id: int
+    destination_id: int
+    created_at: datetime
+    events: tuple[TrackingEvent, ...]
+
+
+def _hours(rng: random.Random, low: float, high: float) -> timedelta:
+    return timedelta(hours=rng.uniform(low, high))
+
+
+def plan_route(
+    rng: random.Random, locations: Sequence[Location], created_at: datetime
+) -> tuple[int, int, list[tuple[Status, int, datetime]]]:
+    """The whole life of a parcel, from Created to its final status."""
+    hops = rng.randint(1, 3)
+    stops = rng.sample(list(locations), k=min(len(locations), hops + 1))
+    origin, route = stops[0], stops[1:]
+    destination = route[-1]
+    at = created_at
+    steps: list[tuple[Status, int, datetime]] = [(Status.CREATED, origin.id, at)]
+    at += _hours(rng, 1, 12)
+    steps.append((Status.PACKAGE_RECEIVED, origin.id, at))
+    for stop in route:
+        at += _hours(rng, 6, 36)
+        steps.append((Status.IN_TRANSIT, stop.id, at))
+    at += _hours(rng, 4, 20)
+    steps.append((Status.OUT_FOR_DELIVERY, destination.id, at))
+    at += _hours(rng, 1, 8)
+    if rng.random() < 0.15:
+        steps.append((Status.DELIVERY_ATTEMPTED, destination.id, at))
+        at += _hours(rng, 12, 30)
+        if rng.random() < SECOND_ATTEMPT_RATE:
+            steps.append((Status.OUT_FOR_DELIVERY, destination.id, at))
+            at += _hours(rng, 1, 8)
+            steps.append((Status.DELIVERED, destination.id, at))
+        else:
+            steps.append((Status.RETURNED_TO_SENDER, destination.id, at))
+    else:
+        steps.append((Status.DELIVERED, destination.id, at))
+    if rng.random() < EXCEPTION_RATE:
+        # A parcel lost or damaged after some step: the history stops in Exception.
+        cut = rng.randint(1, len(steps) - 1)
+        last_location = steps[cut - 1][1]
+        exception_at = steps[cut - 1][2] + _hours(rng, 1, 24)
+        steps = [*steps[:cut], (Status.EXCEPTION, last_location, exception_at)]
+    return origin.id, destination.id, steps
+
+
+def fake_shipment(
+    rng: random.Random, locations: Sequence[Location], now: datetime
+) -> PlannedShipment:
+    """A parcel created within the last few days, with the events that happened by `now`."""
+    created_at = now - rng.random() * CREATION_WINDOW
+    origin_id, destination_id, steps = plan_route(rng, locations, created_at)
+    events = tuple(
+        TrackingEvent(status=status, location_id=location_id, occurred_at=at)
+        for status, location_id, at in steps
+        if at <= now
+    )
+    return PlannedShipment(origin_id, destination_id, created_at, events)

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from attrs import frozen
+
+from logistic.domain.history import PlannedShipment
+from logistic.domain.model import Contact, Location, Shipment, TrackingEvent
+
+
+@frozen
+class NewShipment:
+    """A fake or imported order before the repository gives it a sno."""
+
+    recipient: Contact
+    plan: PlannedShipment
+
+
+class ShipmentRepository(Protocol):
+    def get(self, sno: int) -> Shipment | None:
+        """The shipment with its whole history (oldest first), read in one call; None if unknown."""
+        ...
+
+    def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+        """Store new shipments, their recipients and histories atomically.
+
+        Every shipment gets a fresh sno that no concurrent caller can get; either all
+        are stored or none is (StorageUnavailable is raised and nothing is written).
+        Returned in the order given.
+        """
+        ...
+
+    def append_event(self, sno: int, event: TrackingEvent, expected_events: int) -> Shipment:
+        """Append one event and update the shipment's current status and location, atomically.
+
+        `expected_events` is the history length the caller validated against; when another
+        writer appended first, ConcurrentUpdate is raised and nothing is written.
+        Raises ShipmentNotFound for an unknown sno.
+        """
+        ...
+
+    def count(self) -> int:
+        """How many shipments are stored."""
+        ...
+
+
+class LocationCatalog(Protocol):
+    def all(self) -> tuple[Location, ...]:
+        """Every logistics center, ordered by id (empty when none is stored yet)."""
+        ...
+
+    def sync(self, locations: Sequence[Location]) -> None:
+        """Insert or update these centers by id (idempotent)."""
+        ...
