@@ -1,0 +1,46 @@
+"""Finding the real services the integration tests need.
+
+Locally a missing service skips the tests that need it, with the reason;
+under CI=true a missing service fails them instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+MARIADB_HOST = os.environ.get("LOGISTIC_TEST_MARIADB_HOST", "127.0.0.1")
+MARIADB_PORT = int(os.environ.get("LOGISTIC_TEST_MARIADB_PORT", "3306"))
+MARIADB_USER = os.environ.get("LOGISTIC_TEST_MARIADB_USER", "root")
+MARIADB_PASSWORD = os.environ.get("LOGISTIC_TEST_MARIADB_PASSWORD", "")
+REDIS_URL = os.environ.get("LOGISTIC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def require(service: str, problem: str | None) -> None:
+    """Skip (locally) or fail (under CI) when `problem` says the service is missing."""
+    if problem is None:
+        return
+    message = f"{service} not reachable: {problem}"
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+    pytest.skip(message)
+
+
+def port_problem(host: str, port: int) -> str | None:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return None
+    except OSError as error:
+        return f"{host}:{port}: {error}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
