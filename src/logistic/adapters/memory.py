@@ -38,6 +38,7 @@ class MemoryShipmentRepository:
                     origin_id=new.plan.origin_id,
                     destination_id=new.plan.destination_id,
                     created_at=new.plan.created_at,
+                    promised_by=new.promised_by,
                     events=events,
                 )
                 self._next_sno += 1

@@ -81,6 +81,7 @@ class Shipment:
     origin_id: int
     destination_id: int
     created_at: datetime = field(converter=_to_utc)
+    promised_by: datetime = field(converter=_to_utc)
     events: tuple[TrackingEvent, ...] = ()
 
     @property

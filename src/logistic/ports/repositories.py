@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from attrs import frozen
@@ -15,6 +16,7 @@ class NewShipment:
 
     recipient: Contact
     plan: PlannedShipment
+    promised_by: datetime
 
 
 class ShipmentRepository(Protocol):
