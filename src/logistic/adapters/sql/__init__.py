@@ -1,0 +1,1 @@
+"""The relational adapter: SQLite for the embedded profile, MariaDB/MySQL in production."""

@@ -1,0 +1,76 @@
+"""Engines tuned for each back end; nothing connects until the first query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+BUSY_TIMEOUT_MS = 5000
+MYSQL_CONNECT_TIMEOUT_S = 10
+
+# Execution option asking for a transaction that will write (see `writer`).
+WRITE_OPTION = "logistic_write"
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for a SQLite or MariaDB/MySQL URL."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        return _mysql_engine(parsed)
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, for transactions that will write.
+
+    On SQLite they start with BEGIN IMMEDIATE, so they wait (up to the busy
+    timeout) for other writers instead of failing with "database is locked"
+    when a read lock cannot be upgraded. Elsewhere this changes nothing.
+    """
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _: object) -> None:
+        # sqlite3 would emit its own BEGIN, too late for IMMEDIATE; we emit it in `_begin`.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _mysql_engine(url: sa.URL) -> Engine:
+    if url.drivername in ("mysql", "mariadb"):
+        url = url.set(drivername=f"{url.drivername}+pymysql")
+    if "charset" not in url.query:
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    connect_args = (
+        {} if "connect_timeout" in url.query else {"connect_timeout": MYSQL_CONNECT_TIMEOUT_S}
+    )
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        isolation_level="READ COMMITTED",
+        connect_args=connect_args,
+    )

@@ -1,0 +1,127 @@
+"""The schema, as SQLAlchemy Core tables; the Alembic migrations create it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeEngine
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (microseconds kept); read back timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[datetime]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("refusing to store a naive datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+_AUTO_ID = BigInteger().with_variant(Integer, "sqlite")
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("title", String(64), nullable=False),
+    Column("city", String(16), nullable=False),
+    Column("address", String(255), nullable=False),
+    Column("region", String(32), nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(64), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("address", String(255), nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("sno", BigInteger, primary_key=True, autoincrement=False),
+    Column("recipient_id", BigInteger, ForeignKey("recipients.id"), nullable=False),
+    Column("origin_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("destination_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("promised_by", UtcDateTime, nullable=False),
+    Column("current_status", String(32), nullable=True),
+    Column("current_location_id", Integer, nullable=True),
+    Column("last_event_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("event_count", Integer, nullable=False, server_default=text("0")),
+    Index("ix_orders_current_status_last_event_at", "current_status", "last_event_at"),
+    Index("ix_orders_current_location_id", "current_location_id"),
+    Index("ix_orders_delivered_at", "delivered_at"),
+    Index("ix_orders_created_at", "created_at"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+tracking_events = Table(
+    "tracking_events",
+    metadata,
+    Column("id", _AUTO_ID, primary_key=True, autoincrement=True),
+    Column("order_sno", BigInteger, ForeignKey("orders.sno"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("note", String(500), nullable=True),
+    Index("ix_tracking_events_order_sno_occurred_at_id", "order_sno", "occurred_at", "id"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# Blocks of snos and recipient ids are handed out from here, so that concurrent
+# writers never share one and a whole batch needs a single allocation.
+sequences = Table(
+    "sequences",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("next_value", BigInteger, nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
