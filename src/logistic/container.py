@@ -1,0 +1,113 @@
+"""The composition root: the only place that reads configuration and builds clients.
+
+Nothing here connects at import time; engines and clients are `Resource`s, built
+on first use and closed by `shutdown_resources()`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+
+import redis
+from dependency_injector import containers, providers
+from sqlalchemy.engine import Engine
+
+from logistic.adapters.clock import FixedClock, SystemClock
+from logistic.adapters.faker_people import FakerContacts
+from logistic.adapters.memory import MemoryCache, MemoryLocationCatalog, MemoryShipmentRepository
+from logistic.adapters.redis_cache import RedisCache, redis_client
+from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
+from logistic.domain.centers import LOGISTICS_CENTERS
+from logistic.ports.cache import Cache
+from logistic.services.fake_orders import FakeOrders
+from logistic.services.health import Readiness
+from logistic.services.locations import Locations
+from logistic.services.seeding import Seeding
+from logistic.services.tracking import Tracking
+from logistic.settings import Settings
+
+
+def _engine(url: str) -> Iterator[Engine]:
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _redis(url: str | None) -> Iterator[redis.Redis | None]:
+    if url is None:
+        yield None
+        return
+    client = redis_client(url)
+    yield client
+    client.close()
+
+
+def _cache(settings: Settings, client: redis.Redis | None, clock: SystemClock) -> Cache:
+    if client is None:
+        return MemoryCache(clock)
+    return RedisCache(client, prefix=settings.redis_prefix)
+
+
+def _readiness(engine: Engine, cache: Cache) -> Readiness:
+    return Readiness({"database": lambda: ping(engine), "cache": lambda: cache.get("readyz")})
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    engine = providers.Resource(_engine, settings.provided.database_url)
+    redis = providers.Resource(_redis, settings.provided.redis_url)
+    cache = providers.Singleton(_cache, settings, redis, clock)
+
+    shipments = providers.Singleton(SqlShipmentRepository, engine)
+    location_catalog = providers.Singleton(SqlLocationCatalog, engine)
+    locations = providers.Singleton(Locations, location_catalog)
+    contacts = providers.Singleton(FakerContacts)
+
+    tracking = providers.Singleton(
+        Tracking,
+        shipments=shipments,
+        locations=locations,
+        cache=cache,
+        zone=settings.provided.timezone,
+        ttl=settings.provided.cache_ttl,
+    )
+    fake_orders = providers.Singleton(
+        FakeOrders,
+        shipments=shipments,
+        locations=locations,
+        contacts=contacts,
+        clock=clock,
+        zone=settings.provided.timezone,
+    )
+    seeding = providers.Singleton(
+        Seeding,
+        shipments=shipments,
+        locations=locations,
+        contacts=contacts,
+        clock=clock,
+        zone=settings.provided.timezone,
+    )
+    readiness = providers.Singleton(_readiness, engine, cache)
+
+
+def container_from_environment() -> Container:
+    return Container(settings=Settings.from_environ(os.environ))
+
+
+def memory_container(settings: Settings | None = None, now: datetime | None = None) -> Container:
+    """A container whose every port is kept in memory: for tests and library users."""
+    container = Container(
+        settings=settings or Settings.from_environ({"LOGISTIC_HOME": "/nonexistent"})
+    )
+    clock = FixedClock(now) if now is not None else SystemClock()
+    container.clock.override(providers.Object(clock))
+    container.shipments.override(providers.Object(MemoryShipmentRepository()))
+    container.location_catalog.override(providers.Object(MemoryLocationCatalog(LOGISTICS_CENTERS)))
+    container.cache.override(providers.Object(MemoryCache(clock)))
+    container.readiness.override(providers.Object(Readiness({})))
+    return container

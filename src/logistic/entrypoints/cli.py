@@ -1,0 +1,126 @@
+"""The `logistic` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from attrs import evolve
+
+from logistic.adapters.sql.migrate import upgrade
+from logistic.container import Container, container_from_environment
+from logistic.domain.centers import LOGISTICS_CENTERS
+from logistic.domain.errors import DomainError
+from logistic.entrypoints.server import Server
+
+DEMO_ORDERS = 100
+
+
+def _migrate(container: Container) -> None:
+    upgrade(container.engine())
+    container.location_catalog().sync(LOGISTICS_CENTERS)
+    print(f"schema up to date; {len(LOGISTICS_CENTERS)} logistics centers in place", flush=True)
+
+
+def _progress_printer(label: str) -> Callable[[int, int], None]:
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        elapsed = max(time.monotonic() - started, 1e-9)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate else 0.0
+        line = f"{label}: {done}/{total} ({rate:,.0f}/s, ETA {eta:,.0f}s)"
+        if sys.stderr.isatty():
+            end = "\n" if done == total else ""
+            print(f"\r{line}", end=end, file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _seed(container: Container, orders: int, seed: int | None) -> None:
+    stored = container.seeding().seed(orders, seed=seed, progress=_progress_printer("seeding"))
+    print(f"seeded {stored} orders", flush=True)
+
+
+def cmd_migrate(container: Container, args: argparse.Namespace) -> None:
+    _migrate(container)
+
+
+def cmd_seed(container: Container, args: argparse.Namespace) -> None:
+    _migrate(container)
+    _seed(container, args.orders, args.seed)
+
+
+def cmd_serve(container: Container, args: argparse.Namespace) -> None:
+    settings = container.settings()
+    settings = evolve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    Server(settings).run()
+
+
+def cmd_run(container: Container, args: argparse.Namespace) -> None:
+    _migrate(container)
+    if container.shipments().count() == 0:
+        _seed(container, DEMO_ORDERS, seed=None)
+    container.shutdown_resources()
+    cmd_serve(container, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="logistic", description="Shipment tracking service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="create or upgrade the schema, sync logistics centers")
+
+    seed = commands.add_parser("seed", help="migrate, then add N demo orders")
+    seed.add_argument("--orders", type=int, default=DEMO_ORDERS, help="how many (default 100)")
+    seed.add_argument("--seed", type=int, default=None, help="random seed, for reproducible data")
+
+    for name, text in (
+        ("serve", "serve the HTTP API with gunicorn"),
+        ("run", "migrate, seed demo orders if empty, and serve (the embedded default)"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--host", default=None, help="bind address (LOGISTIC_HOST)")
+        command.add_argument("--port", type=int, default=None, help="port (LOGISTIC_PORT)")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[Container, argparse.Namespace], None]] = {
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "serve": cmd_serve,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        container = container_from_environment()
+    except DomainError as error:
+        print(f"logistic: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=container.settings().log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        COMMANDS[args.command](container, args)
+    except DomainError as error:
+        print(f"logistic {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"logistic {args.command}: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        container.shutdown_resources()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Every error becomes one JSON envelope; the mapping to status codes lives here only."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from logistic.domain.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    InvalidInput,
+    LocationNotFound,
+    ReportNotFound,
+    ShipmentNotFound,
+    StorageUnavailable,
+    TransitionRefused,
+)
+from logistic.services.rendering import to_json_bytes
+
+log = logging.getLogger(__name__)
+
+STATUS_CODES: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 400),
+    (ShipmentNotFound, 404),
+    (ReportNotFound, 404),
+    (LocationNotFound, 422),
+    (TransitionRefused, 409),
+    (ConcurrentUpdate, 409),
+    (StorageUnavailable, 503),
+)
+
+
+def error_response(code: int, message: str, **extra: Any) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message, **extra}
+    body = to_json_bytes({"status": "error", "data": None, "error": error})
+    return Response(body, status=code, content_type="application/json; charset=utf-8")
+
+
+def _status_for(error: DomainError) -> int:
+    for kind, code in STATUS_CODES:
+        if isinstance(error, kind):
+            return code
+    return 500
+
+
+def _domain_error(error: DomainError) -> Response:
+    code = _status_for(error)
+    if code >= 500:
+        log.error("request failed: %s", error, exc_info=error)
+    if isinstance(error, TransitionRefused):
+        return error_response(
+            code, str(error), current_status=error.current, allowed_next=list(error.allowed)
+        )
+    return error_response(code, str(error))
+
+
+def _http_error(error: HTTPException) -> Response:
+    response = error_response(error.code or 500, error.description or error.name)
+    allow = error.get_response().headers.get("Allow")
+    if allow:
+        response.headers["Allow"] = allow
+    return response
+
+
+def _unexpected(error: Exception) -> Response:
+    log.exception("unexpected error", exc_info=error)
+    return error_response(500, "internal error; it has been logged")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Blueprint, Response, current_app, request
+
+from logistic.container import Container
+from logistic.entrypoints.http.errors import error_response
+from logistic.entrypoints.http.inputs import parse_num, parse_sno
+from logistic.services.fake_orders import DEFAULT_COUNT
+from logistic.services.rendering import fake_orders_document, to_json_bytes
+
+api = Blueprint("api", __name__)
+
+JSON = "application/json; charset=utf-8"
+
+
+def container() -> Container:
+    return cast(Container, current_app.extensions["logistic"])
+
+
+def json_response(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, content_type=JSON)
+
+
+@api.get("/query")
+def query() -> Response:
+    sno = parse_sno(request.args)
+    return json_response(container().tracking().body(sno))
+
+
+@api.get("/fake")
+def fake() -> Response:
+    if not container().settings().fake_api:
+        return error_response(404, "the fake-order API is switched off (LOGISTIC_FAKE_API=off)")
+    num = parse_num(request.args, DEFAULT_COUNT)
+    shipments = container().fake_orders().create(num)
+    return json_response(to_json_bytes(fake_orders_document(shipments)))
+
+
+@api.get("/healthz")
+def healthz() -> Response:
+    return json_response(to_json_bytes({"status": "ok"}))
+
+
+@api.get("/readyz")
+def readyz() -> Response:
+    ready, detail = container().readiness().report()
+    body = to_json_bytes({"status": "ok" if ready else "unavailable", "checks": detail})
+    return json_response(body, 200 if ready else 503)

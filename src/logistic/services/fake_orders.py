@@ -1,0 +1,75 @@
+"""Demo traffic: new orders with realistic histories (never events for an existing order)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import tzinfo
+
+from logistic.domain.errors import InvalidInput
+from logistic.domain.estimate import promise_deadline
+from logistic.domain.history import fake_shipment
+from logistic.domain.model import Shipment
+from logistic.ports.clock import Clock
+from logistic.ports.people import ContactSource
+from logistic.ports.repositories import NewShipment, ShipmentRepository
+from logistic.services.locations import Locations
+
+DEFAULT_COUNT = 10
+MAX_COUNT = 100
+
+
+def new_shipments(
+    count: int,
+    rng: random.Random,
+    locations: Locations,
+    contacts: ContactSource,
+    clock: Clock,
+    zone: tzinfo,
+) -> list[NewShipment]:
+    """`count` fake orders, planned by the domain generator; nothing is stored yet."""
+    centers = locations.all()
+    if len(centers) < 2:
+        raise InvalidInput("no logistics centers are stored yet: run `logistic migrate`")
+    by_id = locations.by_id()
+    now = clock.now()
+    planned = []
+    for _ in range(count):
+        plan = fake_shipment(rng, centers, now)
+        deadline = promise_deadline(
+            plan.created_at, by_id[plan.origin_id], by_id[plan.destination_id], zone
+        )
+        planned.append(NewShipment(contacts.contact(rng), plan, deadline))
+    return planned
+
+
+class FakeOrders:
+    def __init__(
+        self,
+        shipments: ShipmentRepository,
+        locations: Locations,
+        contacts: ContactSource,
+        clock: Clock,
+        zone: tzinfo,
+        rng_factory: Callable[[], random.Random] = random.Random,
+    ) -> None:
+        self._shipments = shipments
+        self._locations = locations
+        self._contacts = contacts
+        self._clock = clock
+        self._zone = zone
+        self._rng_factory = rng_factory
+
+    def create(self, count: int) -> list[Shipment]:
+        """Store `count` new orders (capped at MAX_COUNT, like the original) in one transaction."""
+        if count < 1:
+            raise InvalidInput("num must be a whole number of at least 1")
+        planned = new_shipments(
+            min(count, MAX_COUNT),
+            self._rng_factory(),
+            self._locations,
+            self._contacts,
+            self._clock,
+            self._zone,
+        )
+        return self._shipments.add_many(planned)

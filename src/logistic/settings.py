@@ -1,0 +1,117 @@
+"""The service's configuration, parsed from environment variables (see the README's table)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from attrs import field, frozen
+
+from logistic.domain.errors import DomainError
+
+
+class ConfigurationError(DomainError):
+    """A setting is malformed; the message names the variable."""
+
+
+_RATE = re.compile(r"^(\d+)/(second|minute|hour)$")
+_PER = {"second": 1, "minute": 60, "hour": 3600}
+
+
+def _zone(name: str, variable: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"{variable}={name!r} is not a known time zone") from None
+
+
+def _positive_int(environ: Mapping[str, str], variable: str, default: int) -> int:
+    raw = environ.get(variable)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{variable}={raw!r} must be a whole number of at least 1")
+    return int(raw)
+
+
+def _switch(environ: Mapping[str, str], variable: str, default: bool) -> bool:
+    raw = environ.get(variable, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ConfigurationError(f"{variable}={raw!r} must be on or off")
+
+
+@frozen
+class RateLimit:
+    requests: int
+    period: timedelta
+
+    @classmethod
+    def parse(cls, raw: str, variable: str = "LOGISTIC_RATE_LIMIT") -> RateLimit | None:
+        text = raw.strip().lower()
+        if text == "off":
+            return None
+        match = _RATE.match(text)
+        if match is None or int(match.group(1)) < 1:
+            raise ConfigurationError(
+                f"{variable}={raw!r} must look like 120/minute (per second, minute or hour) or off"
+            )
+        return cls(int(match.group(1)), timedelta(seconds=_PER[match.group(2)]))
+
+
+@frozen
+class Settings:
+    home: Path
+    database_url: str
+    database_read_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "logistic:"
+    cache_ttl: timedelta = timedelta(hours=4)
+    timezone: ZoneInfo = field(factory=lambda: ZoneInfo("Asia/Taipei"))
+    host: str = "127.0.0.1"
+    port: int = 3000
+    workers: int = 1
+    threads: int = 8
+    fake_api: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """True when the database is the SQLite file (one process, in-process cache)."""
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        home = Path(environ.get("LOGISTIC_HOME") or "var").resolve()
+        database_url = environ.get("LOGISTIC_DATABASE_URL") or f"sqlite:///{home / 'logistic.db'}"
+        if not database_url.startswith(("sqlite", "mysql")):
+            raise ConfigurationError(
+                "LOGISTIC_DATABASE_URL must be sqlite:///path or mysql+pymysql://user:pass@host/db"
+            )
+        embedded = database_url.startswith("sqlite")
+        cores = os.cpu_count() or 1
+        return cls(
+            home=home,
+            database_url=database_url,
+            database_read_url=environ.get("LOGISTIC_DATABASE_READ_URL") or None,
+            redis_url=environ.get("LOGISTIC_REDIS_URL") or None,
+            redis_prefix=environ.get("LOGISTIC_REDIS_PREFIX", "logistic:"),
+            cache_ttl=timedelta(seconds=_positive_int(environ, "LOGISTIC_CACHE_TTL", 4 * 3600)),
+            timezone=_zone(environ.get("LOGISTIC_TIMEZONE") or "Asia/Taipei", "LOGISTIC_TIMEZONE"),
+            host=environ.get("LOGISTIC_HOST") or "127.0.0.1",
+            port=_positive_int(environ, "LOGISTIC_PORT", 3000),
+            # The embedded default is one process with threads, so its in-process cache
+            # and counters are shared by every request; server databases scale by processes.
+            workers=1 if embedded else _positive_int(environ, "LOGISTIC_WORKERS", cores),
+            threads=_positive_int(environ, "LOGISTIC_THREADS", 8 if embedded else 4),
+            fake_api=_switch(environ, "LOGISTIC_FAKE_API", default=embedded),
+            log_level=(environ.get("LOGISTIC_LOG_LEVEL") or "INFO").upper(),
+        )
