@@ -70,14 +70,15 @@ def redis_client(url: str, timeout_seconds: float = 0.05) -> RedisLike:
     `redis+cluster://`, `rediss+cluster://` or the query parameter `cluster=true` give a
     `RedisCluster`: redis-py loads the cluster's slot map in that constructor, so it
     contacts a node here, and CacheUnavailable is raised when none answers.
-    Failed commands are retried once, at once: the caller falls back to the database.
+    Failed commands are not retried: a call gives up after one connect and one read
+    timeout at most, and the caller falls back to the database.
     """
     plain_url, cluster = _cluster_mode(url)
     options = {
         "socket_connect_timeout": timeout_seconds,
         "socket_timeout": timeout_seconds,
         "health_check_interval": HEALTH_CHECK_INTERVAL_SECONDS,
-        "retry": Retry(NoBackoff(), retries=1),
+        "retry": Retry(NoBackoff(), retries=0),
     }
     if not cluster:
         return redis.Redis.from_url(plain_url, **options)
