@@ -1,0 +1,345 @@
+"""Shipments and logistics centers in a relational database (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from attrs import evolve
+from sqlalchemy import Column, Row, bindparam, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from logistic.adapters.sql.engine import writer
+from logistic.adapters.sql.tables import locations, orders, recipients, sequences, tracking_events
+from logistic.domain.errors import (
+    ConcurrentUpdate,
+    LocationNotFound,
+    ShipmentNotFound,
+    StorageUnavailable,
+)
+from logistic.domain.model import Location, Recipient, Region, Shipment, TrackingEvent
+from logistic.domain.status import Status
+from logistic.ports.repositories import NewShipment
+
+SNO_SEQUENCE = "orders.sno"
+RECIPIENT_SEQUENCE = "recipients.id"
+# Both MariaDB and SQLite keys are signed 64-bit integers.
+_MAX_KEY = 2**63 - 1
+# Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails.
+_ALLOCATION_ATTEMPTS = 3
+
+_SHIPMENT = (
+    select(
+        orders.c.sno,
+        orders.c.origin_id,
+        orders.c.destination_id,
+        orders.c.created_at,
+        orders.c.promised_by,
+        recipients.c.id.label("recipient_id"),
+        recipients.c.name,
+        recipients.c.phone,
+        recipients.c.address,
+        tracking_events.c.id.label("event_id"),
+        tracking_events.c.status,
+        tracking_events.c.location_id,
+        tracking_events.c.occurred_at,
+        tracking_events.c.note,
+    )
+    .select_from(
+        orders.join(recipients, recipients.c.id == orders.c.recipient_id).outerjoin(
+            tracking_events, tracking_events.c.order_sno == orders.c.sno
+        )
+    )
+    .where(orders.c.sno == bindparam("sno"))
+    .order_by(tracking_events.c.occurred_at, tracking_events.c.id)
+)
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as error:
+        cause = getattr(error, "orig", None) or error
+        raise StorageUnavailable(f"the database failed ({type(cause).__name__})") from error
+
+
+def ping(engine: Engine) -> None:
+    """Raise StorageUnavailable unless the database answers a trivial query."""
+    with _storage_errors(), engine.connect() as connection:
+        connection.execute(text("SELECT 1")).scalar_one()
+
+
+class SqlShipmentRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+
+    def get(self, sno: int) -> Shipment | None:
+        if not 0 < sno <= _MAX_KEY:
+            return None
+        with _storage_errors(), self._engine.connect() as connection:
+            return _load(connection, sno)
+
+    def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+        if not shipments:
+            return []
+        with _storage_errors():
+            first_sno, first_recipient = self._allocate(len(shipments))
+            planned = [
+                _planned(first_sno + offset, first_recipient + offset, new)
+                for offset, new in enumerate(shipments)
+            ]
+            try:
+                with self._writer.begin() as connection:
+                    event_ids = _insert(connection, planned)
+            except IntegrityError as error:
+                unknown = self._unknown_locations(planned)
+                if unknown:
+                    raise LocationNotFound(min(unknown)) from error
+                raise
+        return [
+            evolve(
+                shipment,
+                events=tuple(
+                    evolve(event, id=event_id)
+                    for event, event_id in zip(
+                        shipment.events, event_ids[shipment.sno], strict=True
+                    )
+                ),
+            )
+            for shipment in planned
+        ]
+
+    def append_event(self, sno: int, event: TrackingEvent, expected_events: int) -> Shipment:
+        if not 0 < sno <= _MAX_KEY:
+            raise ShipmentNotFound(sno)
+        changes: dict[str, Any] = {
+            "current_status": event.status.value,
+            "current_location_id": event.location_id,
+            "last_event_at": event.occurred_at,
+            "event_count": orders.c.event_count + 1,
+        }
+        if event.status is Status.DELIVERED:
+            changes["delivered_at"] = event.occurred_at
+        with _storage_errors(), self._writer.begin() as connection:
+            result = connection.execute(
+                update(orders)
+                .where(orders.c.sno == sno, orders.c.event_count == expected_events)
+                .values(changes)
+            )
+            if result.rowcount == 0:
+                if _exists(connection, sno):
+                    raise ConcurrentUpdate(f"shipment {sno} changed while the event was recorded")
+                raise ShipmentNotFound(sno)
+            try:
+                connection.execute(insert(tracking_events), [_event_row(sno, event)])
+            except IntegrityError as error:
+                # The order exists and is locked by our UPDATE: only the location can be wrong.
+                raise LocationNotFound(event.location_id) from error
+            shipment = _load(connection, sno)
+        assert shipment is not None  # we just updated it, inside this transaction
+        return shipment
+
+    def count(self) -> int:
+        with _storage_errors(), self._engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(orders)).scalar_one())
+
+    def _allocate(self, count: int) -> tuple[int, int]:
+        """The first sno and first recipient id of two blocks of `count` reserved for us."""
+        for attempt in range(1, _ALLOCATION_ATTEMPTS + 1):
+            try:
+                with self._writer.begin() as connection:
+                    return (
+                        _take(connection, SNO_SEQUENCE, orders.c.sno, count),
+                        _take(connection, RECIPIENT_SEQUENCE, recipients.c.id, count),
+                    )
+            except IntegrityError:
+                if attempt == _ALLOCATION_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _unknown_locations(self, shipments: Sequence[Shipment]) -> set[int]:
+        wanted = {shipment.origin_id for shipment in shipments}
+        wanted |= {shipment.destination_id for shipment in shipments}
+        wanted |= {event.location_id for shipment in shipments for event in shipment.events}
+        with self._engine.connect() as connection:
+            known = connection.execute(
+                select(locations.c.id).where(locations.c.id.in_(wanted))
+            ).scalars()
+            return wanted - set(known)
+
+
+class SqlLocationCatalog:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+
+    def all(self) -> tuple[Location, ...]:
+        with _storage_errors(), self._engine.connect() as connection:
+            rows = connection.execute(select(locations).order_by(locations.c.id)).all()
+        return tuple(_location(row) for row in rows)
+
+    def sync(self, wanted: Sequence[Location]) -> None:
+        by_id = {location.id: location for location in wanted}
+        if not by_id:
+            return
+        with _storage_errors(), self._writer.begin() as connection:
+            stored = {
+                row.id: _location(row)
+                for row in connection.execute(
+                    select(locations).where(locations.c.id.in_(by_id))
+                ).all()
+            }
+            missing = [_location_row(loc) for key, loc in by_id.items() if key not in stored]
+            changed = [
+                {**_location_fields(loc), "location_id": key}
+                for key, loc in by_id.items()
+                if key in stored and stored[key] != loc
+            ]
+            if missing:
+                connection.execute(insert(locations), missing)
+            if changed:
+                connection.execute(
+                    update(locations).where(locations.c.id == bindparam("location_id")), changed
+                )
+
+
+def _take(connection: Connection, name: str, column: Column[int], count: int) -> int:
+    current = connection.execute(
+        select(sequences.c.next_value).where(sequences.c.name == name).with_for_update()
+    ).scalar_one_or_none()
+    if current is None:
+        # First allocation: start after whatever is already stored.
+        current = connection.execute(select(func.coalesce(func.max(column), 0) + 1)).scalar_one()
+        connection.execute(insert(sequences).values(name=name, next_value=current + count))
+    else:
+        connection.execute(
+            update(sequences).where(sequences.c.name == name).values(next_value=current + count)
+        )
+    return int(current)
+
+
+def _planned(sno: int, recipient_id: int, new: NewShipment) -> Shipment:
+    return Shipment(
+        sno=sno,
+        recipient=Recipient.from_contact(recipient_id, new.recipient),
+        origin_id=new.plan.origin_id,
+        destination_id=new.plan.destination_id,
+        created_at=new.plan.created_at,
+        promised_by=new.promised_by,
+        events=new.plan.events,
+    )
+
+
+def _insert(connection: Connection, shipments: Sequence[Shipment]) -> dict[int, list[int]]:
+    """Insert whole shipments; the ids given to their events, per sno, oldest first."""
+    connection.execute(
+        insert(recipients),
+        [
+            {
+                "id": shipment.recipient.id,
+                "name": shipment.recipient.name,
+                "phone": shipment.recipient.phone,
+                "address": shipment.recipient.address,
+            }
+            for shipment in shipments
+        ],
+    )
+    connection.execute(insert(orders), [_order_row(shipment) for shipment in shipments])
+    events = [
+        _event_row(shipment.sno, event) for shipment in shipments for event in shipment.events
+    ]
+    event_ids: dict[int, list[int]] = defaultdict(list)
+    if events:
+        connection.execute(insert(tracking_events), events)
+        # The snos are fresh, so every event under them is one we just inserted,
+        # and ids grow in the order the rows were given.
+        snos = [shipment.sno for shipment in shipments]
+        inserted = connection.execute(
+            select(tracking_events.c.order_sno, tracking_events.c.id)
+            .where(tracking_events.c.order_sno.between(min(snos), max(snos)))
+            .order_by(tracking_events.c.order_sno, tracking_events.c.id)
+        )
+        for order_sno, event_id in inserted:
+            event_ids[order_sno].append(event_id)
+    return event_ids
+
+
+def _order_row(shipment: Shipment) -> dict[str, Any]:
+    current = shipment.current_status
+    return {
+        "sno": shipment.sno,
+        "recipient_id": shipment.recipient.id,
+        "origin_id": shipment.origin_id,
+        "destination_id": shipment.destination_id,
+        "created_at": shipment.created_at,
+        "promised_by": shipment.promised_by,
+        "current_status": None if current is None else current.value,
+        "current_location_id": shipment.current_location_id,
+        "last_event_at": shipment.last_event_at,
+        "delivered_at": shipment.delivered_at,
+        "event_count": len(shipment.events),
+    }
+
+
+def _event_row(sno: int, event: TrackingEvent) -> dict[str, Any]:
+    return {
+        "order_sno": sno,
+        "status": event.status.value,
+        "location_id": event.location_id,
+        "occurred_at": event.occurred_at,
+        "note": event.note,
+    }
+
+
+def _exists(connection: Connection, sno: int) -> bool:
+    found = connection.execute(select(orders.c.sno).where(orders.c.sno == sno)).first()
+    return found is not None
+
+
+def _load(connection: Connection, sno: int) -> Shipment | None:
+    rows = connection.execute(_SHIPMENT, {"sno": sno}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return Shipment(
+        sno=first.sno,
+        recipient=Recipient(first.recipient_id, first.name, first.phone, first.address),
+        origin_id=first.origin_id,
+        destination_id=first.destination_id,
+        created_at=first.created_at,
+        promised_by=first.promised_by,
+        events=tuple(
+            TrackingEvent(
+                status=Status(row.status),
+                location_id=row.location_id,
+                occurred_at=row.occurred_at,
+                id=row.event_id,
+                note=row.note,
+            )
+            for row in rows
+            if row.event_id is not None
+        ),
+    )
+
+
+def _location(row: Row[Any]) -> Location:
+    return Location(row.id, row.title, row.city, row.address, Region(row.region))
+
+
+def _location_row(location: Location) -> dict[str, Any]:
+    return {"id": location.id, **_location_fields(location)}
+
+
+def _location_fields(location: Location) -> dict[str, Any]:
+    return {
+        "title": location.title,
+        "city": location.city,
+        "address": location.address,
+        "region": location.region.value,
+    }
