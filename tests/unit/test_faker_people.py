@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from logistic.adapters.faker_people import FakerContacts
+
+CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+@pytest.fixture(scope="module")
+def contacts() -> FakerContacts:
+    return FakerContacts()
+
+
+def test_phones_are_taiwanese_mobile_numbers(contacts: FakerContacts) -> None:
+    rng = random.Random(7)
+
+    phones = [contacts.contact(rng).phone for _ in range(500)]
+
+    assert all(re.fullmatch(r"^09\d{8}$", phone) for phone in phones)
+
+
+def test_names_are_chinese_and_addresses_are_not_empty(contacts: FakerContacts) -> None:
+    rng = random.Random(7)
+
+    for _ in range(200):
+        contact = contacts.contact(rng)
+        assert CJK.match(contact.name)
+        assert contact.address.strip()
+
+
+def test_the_same_seed_gives_the_same_contacts(contacts: FakerContacts) -> None:
+    rng_a, rng_b = random.Random(42), random.Random(42)
+
+    assert [contacts.contact(rng_a) for _ in range(50)] == [
+        contacts.contact(rng_b) for _ in range(50)
+    ]
+
+
+def test_the_same_seed_gives_the_same_contact_from_a_new_source(contacts: FakerContacts) -> None:
+    assert FakerContacts().contact(random.Random(42)) == contacts.contact(random.Random(42))
+
+
+def test_another_seed_gives_other_contacts(contacts: FakerContacts) -> None:
+    rng_a, rng_b = random.Random(1), random.Random(2)
+
+    assert [contacts.contact(rng_a) for _ in range(20)] != [
+        contacts.contact(rng_b) for _ in range(20)
+    ]
