@@ -1,0 +1,91 @@
+"""Storage back ends for the integration tests (see sql_backends.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymysql
+import pytest
+from sqlalchemy import make_url
+from sqlalchemy.engine import Engine
+
+from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.migrate import upgrade
+from logistic.domain.centers import LOGISTICS_CENTERS
+from tests.integration.sql_backends import (
+    ALL_BACKENDS,
+    SQL_BACKENDS,
+    Backend,
+    backend_params,
+    empty_tables,
+    memory_backend,
+    migrated_sqlite,
+    sql_backend,
+)
+from tests.services import MARIADB_HOST, MARIADB_PASSWORD, MARIADB_PORT, MARIADB_USER
+
+
+@pytest.fixture(scope="session")
+def mariadb_engine(mariadb_url: str) -> Iterator[Engine]:
+    """An engine on the session's MariaDB database, migrated once."""
+    engine = create_engine(mariadb_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_mariadb_url(mariadb_url: str) -> Iterator[str]:
+    """A URL to a MariaDB database of its own, created empty and dropped after the test."""
+    name = f"logistic_fresh_{uuid.uuid4().hex[:10]}"
+    admin = pymysql.connect(
+        host=MARIADB_HOST, port=MARIADB_PORT, user=MARIADB_USER, password=MARIADB_PASSWORD
+    )
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        yield make_url(mariadb_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
+
+
+def _open(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if name == "memory":
+        yield memory_backend()
+    elif name == "sqlite":
+        engine = migrated_sqlite(tmp_path / "logistic.db")
+        try:
+            yield sql_backend(name, engine)
+        finally:
+            engine.dispose()
+    elif name == "mariadb":
+        engine = request.getfixturevalue("mariadb_engine")
+        empty_tables(engine)
+        yield sql_backend(name, engine)
+    else:
+        raise ValueError(f"unknown back end {name!r}")
+
+
+@pytest.fixture(params=backend_params(*ALL_BACKENDS))
+def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Every back end, with nothing stored (not even the logistics centers)."""
+    yield from _open(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def shipment_backend(empty_backend: Backend) -> Backend:
+    """Every back end, with the logistics centers stored and no shipment yet."""
+    empty_backend.locations.sync(LOGISTICS_CENTERS)
+    return empty_backend
+
+
+@pytest.fixture(params=backend_params(*SQL_BACKENDS))
+def sql_shipment_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The SQL back ends only (SQLite and MariaDB), with the logistics centers stored."""
+    for backend in _open(request.param, request, tmp_path):
+        backend.locations.sync(LOGISTICS_CENTERS)
+        yield backend

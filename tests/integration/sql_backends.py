@@ -1,0 +1,58 @@
+"""The storage back ends a contract suite runs against: memory, SQLite and MariaDB.
+
+The fixtures built on these live in tests/integration/conftest.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from attrs import frozen
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+
+from logistic.adapters.memory import MemoryLocationCatalog, MemoryShipmentRepository
+from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.migrate import upgrade
+from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.adapters.sql.tables import metadata
+from logistic.ports.repositories import LocationCatalog, ShipmentRepository
+
+ALL_BACKENDS = ("memory", "sqlite", "mariadb")
+SQL_BACKENDS = ("sqlite", "mariadb")
+
+
+@frozen
+class Backend:
+    name: str
+    shipments: ShipmentRepository
+    locations: LocationCatalog
+    engine: Engine | None = None
+
+
+def backend_params(*names: str) -> list[object]:
+    """Parameters for a fixture over these back ends; MariaDB ones carry the `mariadb` mark."""
+    marks = {"mariadb": [pytest.mark.mariadb]}
+    return [pytest.param(name, id=name, marks=marks.get(name, [])) for name in names]
+
+
+def memory_backend() -> Backend:
+    return Backend("memory", MemoryShipmentRepository(), MemoryLocationCatalog())
+
+
+def sql_backend(name: str, engine: Engine) -> Backend:
+    return Backend(name, SqlShipmentRepository(engine), SqlLocationCatalog(engine), engine)
+
+
+def migrated_sqlite(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    return engine
+
+
+def empty_tables(engine: Engine) -> None:
+    """Delete every row (children first), keeping the schema and its migration stamp."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(delete(table))

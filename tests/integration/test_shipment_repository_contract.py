@@ -1,0 +1,449 @@
+"""The promises of ShipmentRepository and LocationCatalog, checked on every back end."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from attrs import evolve
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
+
+from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
+from logistic.adapters.sql.tables import orders, recipients, sequences, tracking_events
+from logistic.domain.centers import LOGISTICS_CENTERS
+from logistic.domain.errors import (
+    ConcurrentUpdate,
+    LocationNotFound,
+    ShipmentNotFound,
+    StorageUnavailable,
+)
+from logistic.domain.history import PlannedShipment, fake_shipment
+from logistic.domain.model import Contact, Location, Region, Shipment, TrackingEvent
+from logistic.domain.status import Status
+from logistic.ports.repositories import NewShipment
+from tests.integration.sql_backends import Backend
+from tests.services import free_port
+
+NOW = datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
+TAIPEI = timezone(timedelta(hours=8))
+
+
+def contact(name: str = "王小明") -> Contact:
+    return Contact(name=name, phone="0912-345-678", address="臺北市大安區忠孝東路四段1號")
+
+
+def new_shipment(*events: TrackingEvent, name: str = "王小明") -> NewShipment:
+    plan = PlannedShipment(
+        origin_id=2, destination_id=13, created_at=NOW - timedelta(days=2), events=events
+    )
+    return NewShipment(contact(name), plan, promised_by=NOW + timedelta(days=1))
+
+
+def created(at: datetime = NOW - timedelta(days=2)) -> TrackingEvent:
+    return TrackingEvent(Status.CREATED, 2, at)
+
+
+def generated(count: int, seed: int) -> list[NewShipment]:
+    rng = random.Random(seed)
+    return [
+        NewShipment(
+            contact(f"收件人{index}"),
+            fake_shipment(rng, LOGISTICS_CENTERS, NOW),
+            promised_by=NOW + timedelta(days=rng.randint(1, 4)),
+        )
+        for index in range(count)
+    ]
+
+
+def event_count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(tracking_events)).scalar_one()
+        )
+
+
+# --- get --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sno", [1, 0, -1, 2**63, 10**30])
+def test_an_unknown_sno_is_none(shipment_backend: Backend, sno: int) -> None:
+    assert shipment_backend.shipments.get(sno) is None
+
+
+# --- add_many ---------------------------------------------------------------------------
+
+
+def test_a_stored_shipment_reads_back_whole(shipment_backend: Backend) -> None:
+    events = (
+        TrackingEvent(Status.CREATED, 2, datetime(2026, 3, 12, 17, 0, 0, 1, tzinfo=TAIPEI)),
+        TrackingEvent(Status.PACKAGE_RECEIVED, 2, datetime(2026, 3, 12, 12, 30, tzinfo=UTC)),
+        TrackingEvent(
+            Status.IN_TRANSIT, 7, datetime(2026, 3, 13, 1, 2, 3, 999999, tzinfo=UTC), note="轉運中"
+        ),
+    )
+    [stored] = shipment_backend.shipments.add_many([new_shipment(*events)])
+
+    found = shipment_backend.shipments.get(stored.sno)
+
+    assert found == stored
+    assert found.recipient.name == "王小明"
+    assert found.recipient.address == "臺北市大安區忠孝東路四段1號"
+    assert found.recipient.phone == "0912-345-678"
+    assert (found.origin_id, found.destination_id) == (2, 13)
+    assert found.created_at == NOW - timedelta(days=2)
+    assert found.promised_by == NOW + timedelta(days=1)
+    assert found.statuses == (Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT)
+    assert [e.occurred_at for e in found.events] == [e.occurred_at for e in events]
+    assert [e.location_id for e in found.events] == [2, 2, 7]
+    assert found.events[2].note == "轉運中"
+    assert found.current_status is Status.IN_TRANSIT
+    assert found.current_location_id == 7
+
+
+def test_every_datetime_comes_back_aware_in_utc(shipment_backend: Backend) -> None:
+    [stored] = shipment_backend.shipments.add_many(
+        [new_shipment(created(datetime(2026, 3, 12, 8, 0, 0, 123456, tzinfo=TAIPEI)))]
+    )
+    found = shipment_backend.shipments.get(stored.sno)
+
+    assert found is not None
+    moments = [found.created_at, found.promised_by, found.events[0].occurred_at]
+    assert all(moment.tzinfo is UTC for moment in moments)
+    assert found.events[0].occurred_at == datetime(2026, 3, 12, 0, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_a_shipment_may_have_no_history_yet(shipment_backend: Backend) -> None:
+    [stored] = shipment_backend.shipments.add_many([new_shipment()])
+
+    found = shipment_backend.shipments.get(stored.sno)
+
+    assert found is not None
+    assert found.events == ()
+    assert found.current_status is None
+
+
+def test_snos_are_unique_increasing_and_in_the_order_given(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    first = repository.add_many([new_shipment(created(), name=f"甲{i}") for i in range(3)])
+    second = repository.add_many([new_shipment(created(), name=f"乙{i}") for i in range(4)])
+
+    snos = [shipment.sno for shipment in first + second]
+    assert snos == sorted(snos)
+    assert len(set(snos)) == 7
+    assert [s.recipient.name for s in first] == ["甲0", "甲1", "甲2"]
+    assert len({shipment.recipient.id for shipment in first + second}) == 7
+    assert [repository.get(sno).recipient.name for sno in snos[3:]] == ["乙0", "乙1", "乙2", "乙3"]
+    assert repository.count() == 7
+
+
+def test_generated_histories_read_back_as_stored(shipment_backend: Backend) -> None:
+    news = generated(60, seed=20260314)
+    stored = shipment_backend.shipments.add_many(news)
+
+    assert shipment_backend.shipments.count() == 60
+    for new, shipment in zip(news, stored, strict=True):
+        assert shipment.statuses == tuple(event.status for event in new.plan.events)
+        assert shipment_backend.shipments.get(shipment.sno) == shipment
+    event_ids = [event.id for shipment in stored for event in shipment.events]
+    assert None not in event_ids
+    assert len(set(event_ids)) == len(event_ids)
+
+
+def test_adding_nothing_stores_nothing(shipment_backend: Backend) -> None:
+    assert shipment_backend.shipments.add_many([]) == []
+    assert shipment_backend.shipments.count() == 0
+
+
+def test_concurrent_batches_never_share_a_sno(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    threads, rounds, batch = 8, 4, 10
+    start = threading.Barrier(threads)
+
+    def add(worker: int) -> list[Shipment]:
+        start.wait()
+        stored = []
+        for round_ in range(rounds):
+            names = [f"工{worker}-{round_}-{i}" for i in range(batch)]
+            stored += repository.add_many([new_shipment(created(), name=n) for n in names])
+        return stored
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(add, range(threads)))
+
+    stored = [shipment for result in results for shipment in result]
+    assert len({shipment.sno for shipment in stored}) == threads * rounds * batch
+    assert len({shipment.recipient.id for shipment in stored}) == threads * rounds * batch
+    assert repository.count() == threads * rounds * batch
+    for shipment in stored[::7]:
+        assert repository.get(shipment.sno) == shipment
+
+
+# --- append_event -----------------------------------------------------------------------
+
+
+def test_an_appended_event_becomes_the_current_status(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [stored] = repository.add_many([new_shipment(created())])
+    received = TrackingEvent(Status.PACKAGE_RECEIVED, 4, NOW - timedelta(hours=1), note="已收件")
+
+    fresh = repository.append_event(stored.sno, received, expected_events=1)
+
+    assert fresh.statuses == (Status.CREATED, Status.PACKAGE_RECEIVED)
+    assert fresh.current_status is Status.PACKAGE_RECEIVED
+    assert fresh.current_location_id == 4
+    assert fresh.events[-1].id is not None
+    assert evolve(fresh.events[-1], id=None) == received
+    assert repository.get(stored.sno) == fresh
+    assert fresh.recipient == stored.recipient
+
+
+def test_a_stale_expectation_is_refused_and_writes_nothing(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [stored] = repository.add_many([new_shipment(created())])
+    received = TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW)
+    repository.append_event(stored.sno, received, expected_events=1)
+    before = repository.get(stored.sno)
+
+    for stale in (1, 0, 3):
+        with pytest.raises(ConcurrentUpdate):
+            repository.append_event(
+                stored.sno, TrackingEvent(Status.IN_TRANSIT, 5, NOW), expected_events=stale
+            )
+
+    assert repository.get(stored.sno) == before
+    if shipment_backend.engine is not None:
+        assert event_count(shipment_backend.engine) == 2
+
+
+def test_appending_to_an_unknown_sno_is_not_found(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [stored] = repository.add_many([new_shipment(created())])
+    event = TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW)
+
+    for sno in (stored.sno + 1000, 0, 2**64):
+        with pytest.raises(ShipmentNotFound):
+            repository.append_event(sno, event, expected_events=0)
+
+    assert repository.get(stored.sno) == stored
+
+
+def test_of_racing_appenders_exactly_one_wins(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [stored] = repository.add_many([new_shipment(created())])
+    racers = 8
+    start = threading.Barrier(racers)
+
+    def append(worker: int) -> str:
+        start.wait()
+        event = TrackingEvent(Status.PACKAGE_RECEIVED, 1 + worker, NOW)
+        try:
+            repository.append_event(stored.sno, event, expected_events=1)
+        except ConcurrentUpdate:
+            return "refused"
+        return "appended"
+
+    with ThreadPoolExecutor(racers) as pool:
+        outcomes = list(pool.map(append, range(racers)))
+
+    assert sorted(outcomes) == ["appended"] + ["refused"] * (racers - 1)
+    assert len(repository.get(stored.sno).events) == 2
+
+
+# --- locations --------------------------------------------------------------------------
+
+
+def test_the_catalog_starts_empty(empty_backend: Backend) -> None:
+    assert empty_backend.locations.all() == ()
+
+
+def test_syncing_locations_is_idempotent(empty_backend: Backend) -> None:
+    catalog = empty_backend.locations
+    shuffled = list(LOGISTICS_CENTERS)
+    random.Random(7).shuffle(shuffled)
+
+    catalog.sync(shuffled)
+    catalog.sync(shuffled)
+
+    assert catalog.all() == LOGISTICS_CENTERS
+    assert catalog.all()[16].region is Region.OUTLYING_ISLANDS
+
+
+def test_syncing_updates_changed_centers_and_keeps_the_others(empty_backend: Backend) -> None:
+    catalog = empty_backend.locations
+    catalog.sync(LOGISTICS_CENTERS[:5])
+    moved = evolve(
+        LOGISTICS_CENTERS[2], address="桃園市桃園區新址1號", region=Region.OUTLYING_ISLANDS
+    )
+    added = Location(99, "測試物流中心", "測試市", "測試路1號")
+
+    catalog.sync([moved, added])
+
+    assert catalog.all() == (*LOGISTICS_CENTERS[:2], moved, *LOGISTICS_CENTERS[3:5], added)
+
+
+# --- SQL only ---------------------------------------------------------------------------
+
+
+def test_the_order_row_summarises_its_history(sql_shipment_backend: Backend) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    delivered_plan = (
+        created(NOW - timedelta(days=2)),
+        TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW - timedelta(days=2) + timedelta(hours=3)),
+        TrackingEvent(Status.IN_TRANSIT, 13, NOW - timedelta(days=1)),
+        TrackingEvent(Status.OUT_FOR_DELIVERY, 13, NOW - timedelta(hours=5)),
+        TrackingEvent(Status.DELIVERED, 13, NOW - timedelta(hours=2)),
+    )
+    delivered, fresh = repository.add_many([new_shipment(*delivered_plan), new_shipment()])
+
+    def summary(sno: int) -> tuple[Any, ...]:
+        columns = (
+            orders.c.current_status,
+            orders.c.current_location_id,
+            orders.c.last_event_at,
+            orders.c.delivered_at,
+            orders.c.event_count,
+        )
+        with engine.connect() as connection:
+            return tuple(connection.execute(select(*columns).where(orders.c.sno == sno)).one())
+
+    delivered_at = NOW - timedelta(hours=2)
+    assert summary(delivered.sno) == ("Delivered", 13, delivered_at, delivered_at, 5)
+    assert summary(fresh.sno) == (None, None, None, None, 0)
+
+    repository.append_event(fresh.sno, created(NOW - timedelta(hours=1)), expected_events=0)
+    assert summary(fresh.sno) == ("Created", 2, NOW - timedelta(hours=1), None, 1)
+    for step, (status, location) in enumerate(
+        [
+            (Status.PACKAGE_RECEIVED, 2),
+            (Status.IN_TRANSIT, 13),
+            (Status.OUT_FOR_DELIVERY, 13),
+            (Status.DELIVERED, 13),
+        ],
+        start=1,
+    ):
+        at = NOW - timedelta(hours=1) + timedelta(minutes=step)
+        repository.append_event(fresh.sno, TrackingEvent(status, location, at), step)
+    assert summary(fresh.sno) == ("Delivered", 13, at, at, 5)
+
+
+def test_a_batch_with_an_unknown_center_stores_nothing(sql_shipment_backend: Backend) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    good = new_shipment(created())
+    bad = new_shipment(created(), TrackingEvent(Status.PACKAGE_RECEIVED, 404, NOW))
+
+    with pytest.raises(LocationNotFound) as raised:
+        repository.add_many([good, bad])
+
+    assert raised.value.location_id == 404
+    assert repository.count() == 0
+    assert event_count(engine) == 0
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(recipients)).scalar_one() == 0
+    [stored] = repository.add_many([good])
+    assert repository.get(stored.sno) == stored
+
+
+def test_an_event_at_an_unknown_center_is_not_recorded(sql_shipment_backend: Backend) -> None:
+    repository = sql_shipment_backend.shipments
+    [stored] = repository.add_many([new_shipment(created())])
+
+    with pytest.raises(LocationNotFound):
+        repository.append_event(
+            stored.sno, TrackingEvent(Status.PACKAGE_RECEIVED, 404, NOW), expected_events=1
+        )
+
+    assert repository.get(stored.sno) == stored
+    fresh = repository.append_event(
+        stored.sno, TrackingEvent(Status.PACKAGE_RECEIVED, 3, NOW), expected_events=1
+    )
+    assert len(fresh.events) == 2
+
+
+def test_snos_continue_after_stored_data_when_the_sequence_is_new(
+    sql_shipment_backend: Backend,
+) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    stored = repository.add_many([new_shipment(created()) for _ in range(5)])
+    with engine.begin() as connection:
+        connection.execute(sequences.delete())
+
+    [after] = repository.add_many([new_shipment(created())])
+
+    assert after.sno == max(shipment.sno for shipment in stored) + 1
+    assert after.recipient.id == max(shipment.recipient.id for shipment in stored) + 1
+
+
+def statements(engine: Engine, action: Callable[[], object]) -> list[str]:
+    """The SQL statements (transaction control left out) that `action` sends."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        statement = args[2]
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_reading_a_shipment_is_one_query(sql_shipment_backend: Backend) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    [stored] = repository.add_many(generated(1, seed=3))
+    repository.get(stored.sno)  # let the pool open its connection first
+
+    sent = statements(engine, lambda: repository.get(stored.sno))
+
+    assert len(sent) == 1
+
+
+def test_a_batch_costs_the_same_round_trips_whatever_its_size(
+    sql_shipment_backend: Backend,
+) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    repository.add_many(generated(1, seed=1))  # the sequences exist from here on
+
+    small = statements(engine, lambda: repository.add_many(generated(1, seed=2)))
+    large = statements(engine, lambda: repository.add_many(generated(200, seed=3)))
+
+    assert len(large) == len(small)
+
+
+def test_an_unreachable_database_is_storage_unavailable() -> None:
+    engine = create_engine(f"mysql+pymysql://nobody@127.0.0.1:{free_port()}/logistic")
+    repository, catalog = SqlShipmentRepository(engine), SqlLocationCatalog(engine)
+    try:
+        for call in (
+            lambda: ping(engine),
+            lambda: repository.get(1),
+            lambda: repository.count(),
+            lambda: repository.add_many([new_shipment(created())]),
+            lambda: repository.append_event(1, created(), 0),
+            lambda: catalog.all(),
+            lambda: catalog.sync(LOGISTICS_CENTERS),
+        ):
+            with pytest.raises(StorageUnavailable) as raised:
+                call()
+            assert raised.value.__cause__ is not None
+    finally:
+        engine.dispose()
+
+
+def test_ping_passes_on_a_live_database(sql_shipment_backend: Backend) -> None:
+    assert sql_shipment_backend.engine is not None
+    ping(sql_shipment_backend.engine)
