@@ -10,14 +10,13 @@ import os
 from collections.abc import Iterator
 from datetime import datetime
 
-import redis
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.clock import FixedClock, SystemClock
 from logistic.adapters.faker_people import FakerContacts
 from logistic.adapters.memory import MemoryCache, MemoryLocationCatalog, MemoryShipmentRepository
-from logistic.adapters.redis_cache import RedisCache, redis_client
+from logistic.adapters.redis_cache import RedisCache, RedisLike, redis_client
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
 from logistic.domain.centers import LOGISTICS_CENTERS
@@ -36,7 +35,7 @@ def _engine(url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _redis(url: str | None) -> Iterator[redis.Redis | None]:
+def _redis(url: str | None) -> Iterator[RedisLike | None]:
     if url is None:
         yield None
         return
@@ -45,7 +44,7 @@ def _redis(url: str | None) -> Iterator[redis.Redis | None]:
     client.close()
 
 
-def _cache(settings: Settings, client: redis.Redis | None, clock: SystemClock) -> Cache:
+def _cache(settings: Settings, client: RedisLike | None, clock: SystemClock) -> Cache:
     if client is None:
         return MemoryCache(clock)
     return RedisCache(client, prefix=settings.redis_prefix)

@@ -46,7 +46,9 @@ def promise_deadline(
 
 
 def promised_date(shipment: Shipment, zone: tzinfo) -> date:
-    return (shipment.promised_by.astimezone(zone) - timedelta(microseconds=1)).date()
+    # Step back in UTC, not on the local wall clock, which can skip an hour at midnight.
+    last_moment = shipment.promised_by.astimezone(UTC) - timedelta(microseconds=1)
+    return last_moment.astimezone(zone).date()
 
 
 def estimated_delivery(shipment: Shipment, zone: tzinfo) -> date:

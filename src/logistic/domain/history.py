@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from attrs import frozen
 
@@ -79,6 +79,7 @@ def fake_shipment(
     rng: random.Random, locations: Sequence[Location], now: datetime
 ) -> PlannedShipment:
     """A parcel created within the last few days, with the events that happened by `now`."""
+    now = now.astimezone(UTC)  # arithmetic on UTC: local wall clocks skip and repeat hours
     created_at = now - rng.random() * CREATION_WINDOW
     origin_id, destination_id, steps = plan_route(rng, locations, created_at)
     events = tuple(

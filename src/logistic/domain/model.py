@@ -50,13 +50,8 @@ class Recipient:
         return cls(recipient_id, contact.name, contact.phone, contact.address)
 
 
-def _must_be_aware(_: object, __: object, value: datetime) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput("timestamps must carry a time zone")
-
-
 def _to_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
+    if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput("timestamps must carry a time zone")
     return value.astimezone(UTC)
 
@@ -67,7 +62,7 @@ class TrackingEvent:
 
     status: Status
     location_id: int
-    occurred_at: datetime = field(converter=_to_utc, validator=_must_be_aware)
+    occurred_at: datetime = field(converter=_to_utc)
     id: int | None = None
     note: str | None = None
 
