@@ -29,6 +29,8 @@ class Server(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": 20,
             "keepalive": 5,
             "accesslog": None,
+            # Several instances run side by side (one per port); none needs gunicornc.
+            "control_socket_disable": True,
             "loglevel": settings.log_level.lower(),
             **self._overrides,
         }
