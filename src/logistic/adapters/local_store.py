@@ -57,11 +57,11 @@ class LocalDirectoryStore:
             raise ReportNotFound(key)
         try:
             sidecar = json.loads(_sidecar(self._path(key)).read_bytes())
+            return {str(name): str(value) for name, value in sidecar["metadata"].items()}
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise ObjectStoreError(f"could not read the metadata of {key!r}: {error}") from error
-        return {str(name): str(value) for name, value in sidecar["metadata"].items()}
 
     def exists(self, key: str) -> bool:
         path = self._path(key)
