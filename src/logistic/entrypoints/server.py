@@ -31,6 +31,9 @@ class Server(BaseApplication):  # type: ignore[misc]
             "accesslog": None,
             # Several instances run side by side (one per port); none needs gunicornc.
             "control_socket_disable": True,
+            # gunicorn answers a longer request line itself, with an HTML 414; its
+            # largest finite limit lets the app answer long query strings with JSON.
+            "limit_request_line": 8190,
             "loglevel": settings.log_level.lower(),
             **self._overrides,
         }
