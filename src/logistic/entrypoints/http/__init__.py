@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
 from logistic.container import Container, container_from_environment
 from logistic.entrypoints.http import errors
 from logistic.entrypoints.http.views import api
 
 
+class JsonResponse(Response):
+    # Responses Flask makes by itself (the automatic OPTIONS answer) are not HTML either.
+    default_mimetype = "application/json"
+
+
 def create_app(container: Container | None = None) -> Flask:
     app = Flask("logistic")
+    app.response_class = JsonResponse
     app.extensions["logistic"] = container or container_from_environment()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.register_blueprint(api)
