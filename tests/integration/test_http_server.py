@@ -145,6 +145,8 @@ NASTY_PATHS = [
     "/query?sno=9223372036854775808",
     "/query?sno=9223372036854775807",
     "/query?sno=" + "9" * 8000,
+    "/query?sno=" + "9" * 10_240,
+    "/query?sno=1&pad=" + "x" * 100_000,
     "/query?sno=1&pad=" + "x" * 8000,
     "/query?sno=%EF%BC%91",  # full-width one
     "/query?sno=%D9%A1",  # Arabic-Indic one

@@ -31,9 +31,10 @@ class Server(BaseApplication):  # type: ignore[misc]
             "accesslog": None,
             # Several instances run side by side (one per port); none needs gunicornc.
             "control_socket_disable": True,
-            # gunicorn answers a longer request line itself, with an HTML 414; its
-            # largest finite limit lets the app answer long query strings with JSON.
-            "limit_request_line": 8190,
+            # gunicorn answers a request line over its limit itself, with an HTML 414,
+            # and clamps any finite limit to 8190 bytes. 0 lifts it (its parser still
+            # stops at 1 MiB) so the app answers a 10 kB sno with its own JSON 400.
+            "limit_request_line": 0,
             "loglevel": settings.log_level.lower(),
             **self._overrides,
         }
