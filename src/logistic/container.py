@@ -15,15 +15,25 @@ from sqlalchemy.engine import Engine
 
 from logistic.adapters.clock import FixedClock, SystemClock
 from logistic.adapters.faker_people import FakerContacts
+from logistic.adapters.file_lock import FileLock
+from logistic.adapters.local_store import LocalDirectoryStore
 from logistic.adapters.memory import MemoryCache, MemoryLocationCatalog, MemoryShipmentRepository
+from logistic.adapters.memory_reports import MemoryReportFigures
+from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
 from logistic.adapters.redis_cache import RedisCache, RedisLike, redis_client
+from logistic.adapters.redis_lock import RedisLock
+from logistic.adapters.s3_store import S3ObjectStore, s3_client
 from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.ports.cache import Cache
+from logistic.ports.lock import Lock
+from logistic.ports.object_store import ObjectStore
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
 from logistic.services.locations import Locations
+from logistic.services.reports import Reports
 from logistic.services.seeding import Seeding
 from logistic.services.tracking import Tracking
 from logistic.settings import Settings
@@ -50,8 +60,29 @@ def _cache(settings: Settings, client: RedisLike | None, clock: SystemClock) -> 
     return RedisCache(client, prefix=settings.redis_prefix)
 
 
-def _readiness(engine: Engine, cache: Cache) -> Readiness:
-    return Readiness({"database": lambda: ping(engine), "cache": lambda: cache.get("readyz")})
+def _object_store(settings: Settings) -> ObjectStore:
+    if settings.s3_bucket:
+        client = s3_client(settings.s3_endpoint_url, settings.s3_region)
+        return S3ObjectStore(client, settings.s3_bucket, prefix=settings.s3_prefix)
+    root = settings.home / "reports"
+    root.mkdir(parents=True, exist_ok=True)
+    return LocalDirectoryStore(root)
+
+
+def _report_lock(settings: Settings, client: RedisLike | None) -> Lock:
+    if client is None:
+        return FileLock(settings.home / "locks")
+    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
+
+
+def _readiness(engine: Engine, cache: Cache, object_store: ObjectStore) -> Readiness:
+    return Readiness(
+        {
+            "database": lambda: ping(engine),
+            "cache": lambda: cache.get("readyz"),
+            "object_store": object_store.check,
+        }
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -91,7 +122,19 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         zone=settings.provided.timezone,
     )
-    readiness = providers.Singleton(_readiness, engine, cache)
+    object_store = providers.Singleton(_object_store, settings)
+    report_lock = providers.Singleton(_report_lock, settings, redis)
+    report_figures = providers.Singleton(SqlReportFigures, engine)
+    reports = providers.Singleton(
+        Reports,
+        figures=report_figures,
+        store=object_store,
+        lock=report_lock,
+        clock=clock,
+        zone=settings.provided.report_timezone.key,
+        stuck_after=settings.provided.stuck_after,
+    )
+    readiness = providers.Singleton(_readiness, engine, cache, object_store)
 
 
 def container_from_environment() -> Container:
@@ -105,8 +148,13 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     )
     clock = FixedClock(now) if now is not None else SystemClock()
     container.clock.override(providers.Object(clock))
-    container.shipments.override(providers.Object(MemoryShipmentRepository()))
-    container.location_catalog.override(providers.Object(MemoryLocationCatalog(LOGISTICS_CENTERS)))
+    shipments = MemoryShipmentRepository()
+    catalog = MemoryLocationCatalog(LOGISTICS_CENTERS)
+    container.shipments.override(providers.Object(shipments))
+    container.location_catalog.override(providers.Object(catalog))
+    container.object_store.override(providers.Object(MemoryObjectStore()))
+    container.report_lock.override(providers.Object(MemoryLock(clock)))
+    container.report_figures.override(providers.Object(MemoryReportFigures(shipments, catalog)))
     container.cache.override(providers.Object(MemoryCache(clock)))
     container.readiness.override(providers.Object(Readiness({})))
     return container

@@ -82,6 +82,13 @@ class Settings:
     threads: int = 8
     fake_api: bool = True
     log_level: str = "INFO"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = ""
+    report_timezone: ZoneInfo = field(factory=lambda: ZoneInfo("Asia/Taipei"))
+    stuck_after: timedelta = timedelta(hours=72)
+    report_grace: timedelta = timedelta(hours=8)
 
     @property
     def embedded(self) -> bool:
@@ -114,4 +121,16 @@ class Settings:
             threads=_positive_int(environ, "LOGISTIC_THREADS", 8 if embedded else 4),
             fake_api=_switch(environ, "LOGISTIC_FAKE_API", default=embedded),
             log_level=(environ.get("LOGISTIC_LOG_LEVEL") or "INFO").upper(),
+            s3_bucket=environ.get("LOGISTIC_S3_BUCKET") or None,
+            s3_endpoint_url=environ.get("LOGISTIC_S3_ENDPOINT_URL") or None,
+            s3_region=environ.get("LOGISTIC_S3_REGION") or None,
+            s3_prefix=environ.get("LOGISTIC_S3_PREFIX", ""),
+            report_timezone=_zone(
+                environ.get("LOGISTIC_REPORT_TIMEZONE")
+                or environ.get("LOGISTIC_TIMEZONE")
+                or "Asia/Taipei",
+                "LOGISTIC_REPORT_TIMEZONE",
+            ),
+            stuck_after=timedelta(hours=_positive_int(environ, "LOGISTIC_STUCK_AFTER_HOURS", 72)),
+            report_grace=timedelta(hours=_positive_int(environ, "LOGISTIC_REPORT_GRACE_HOURS", 8)),
         )

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
 
 from attrs import evolve
+from dependency_injector import providers
 
+from logistic.adapters.clock import SystemClock, TravellingClock
 from logistic.adapters.sql.migrate import upgrade
 from logistic.container import Container, container_from_environment
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError
+from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.server import Server
 
 DEMO_ORDERS = 100
+SCHEDULER_STOP_SECONDS = 30
 
 
 def _migrate(container: Container) -> None:
@@ -67,7 +74,66 @@ def cmd_run(container: Container, args: argparse.Namespace) -> None:
     if container.shipments().count() == 0:
         _seed(container, DEMO_ORDERS, seed=None)
     container.shutdown_resources()
-    cmd_serve(container, args)
+    if args.no_scheduler:
+        cmd_serve(container, args)
+        return
+    with _scheduler_beside():
+        cmd_serve(container, args)
+
+
+@contextmanager
+def _scheduler_beside() -> Iterator[None]:
+    # A child process, started before gunicorn forks its workers: the master
+    # must hold no threads, and the scheduler must outlive no server.
+    child = subprocess.Popen([sys.executable, "-m", "logistic.entrypoints.cli", "scheduler"])
+    try:
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=SCHEDULER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def cmd_report(container: Container, args: argparse.Namespace) -> None:
+    reports = container.reports()
+    slot = reports.slot(args.slot) if args.slot else reports.latest_slot()
+    reports.check()
+    outcome = reports.publish(slot)
+    print(f"report {slot.name}: {outcome.value}", flush=True)
+
+
+def cmd_scheduler(container: Container, args: argparse.Namespace) -> None:
+    if args.clock_start is not None or args.clock_speed != 1:
+        start = args.clock_start or SystemClock().now()
+        container.clock.override(providers.Object(TravellingClock(start, args.clock_speed)))
+    reports = container.reports()
+    reports.check()
+    scheduler = ReportScheduler(reports, container.clock(), container.settings().report_grace)
+    stop_on_signals(scheduler)
+    scheduler.run()
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r}") from None
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the instant an offset, e.g. {text}+08:00")
+    return instant
+
+
+def _speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = float("nan")
+    if not 0 < speed < 1e6:
+        raise argparse.ArgumentTypeError(f"a clock speed is a number above 0, not {text!r}")
+    return speed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +153,30 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("--host", default=None, help="bind address (LOGISTIC_HOST)")
         command.add_argument("--port", type=int, default=None, help="port (LOGISTIC_PORT)")
+    commands.choices["run"].add_argument(
+        "--no-scheduler", action="store_true", help="serve without the report scheduler"
+    )
+
+    report = commands.add_parser("report", help="produce one report slot now, unless it exists")
+    report.add_argument(
+        "--slot", default=None, help="e.g. 2026-11-25T08:00 (default: the latest slot)"
+    )
+
+    scheduler = commands.add_parser(
+        "scheduler", help="produce the 00:00, 08:00 and 16:00 reports, catching up missed ones"
+    )
+    scheduler.add_argument(
+        "--clock-start",
+        type=_instant,
+        default=None,
+        help="time travel (tests, demos): start the clock here, e.g. 2026-11-25T07:59:00+08:00",
+    )
+    scheduler.add_argument(
+        "--clock-speed",
+        type=_speed,
+        default=1.0,
+        help="time travel: run the clock this many times as fast as real time, e.g. 600",
+    )
     return parser
 
 
@@ -95,6 +185,8 @@ COMMANDS: dict[str, Callable[[Container, argparse.Namespace], None]] = {
     "seed": cmd_seed,
     "serve": cmd_serve,
     "run": cmd_run,
+    "report": cmd_report,
+    "scheduler": cmd_scheduler,
 }
 
 

@@ -115,7 +115,10 @@ class SqlReportFigures:
             .where(orders.c.delivered_at <= as_of)
             .group_by(self._minutes)
         ).all()
-        titles = dict(connection.execute(select(locations.c.id, locations.c.title)).tuples().all())
+        titles = {
+            row.id: row.title
+            for row in connection.execute(select(locations.c.id, locations.c.title))
+        }
         return _assemble(by_status, by_place, titles, recent, transit, stuck_after)
 
 

@@ -6,6 +6,7 @@ from flask import Flask, Response
 
 from logistic.container import Container, container_from_environment
 from logistic.entrypoints.http import errors
+from logistic.entrypoints.http.reports import reports
 from logistic.entrypoints.http.views import api
 
 
@@ -20,5 +21,6 @@ def create_app(container: Container | None = None) -> Flask:
     app.extensions["logistic"] = container or container_from_environment()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.register_blueprint(api)
+    app.register_blueprint(reports)
     errors.register(app)
     return app
