@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import builtins
 import math
+import random
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
+from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import ObjectStoreError
+from logistic.domain.estimate import promise_deadline
+from logistic.domain.history import fake_shipment
+from logistic.domain.model import Contact
 from logistic.domain.report import LocationCount, ReportFigures, StuckShipments
 from logistic.domain.status import Status
 from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
+from logistic.ports.repositories import NewShipment
 from logistic.services.reports import Reports
 
 ZONE = "Asia/Taipei"
@@ -101,3 +107,18 @@ def exact_percentile(values: list[float], fraction: float) -> float:
     rank = fraction * (len(ordered) - 1)
     low, high = ordered[math.floor(rank)], ordered[math.ceil(rank)]
     return low + (rank - math.floor(rank)) * (high - low)
+
+
+def generated_orders(count: int, seed: int, now: datetime) -> list[NewShipment]:
+    """`count` orders from the fake-history generator, created in the six days before `now`."""
+    rng = random.Random(seed)
+    centers = {location.id: location for location in LOGISTICS_CENTERS}
+    planned = []
+    for index in range(count):
+        plan = fake_shipment(rng, LOGISTICS_CENTERS, now)
+        promised_by = promise_deadline(
+            plan.created_at, centers[plan.origin_id], centers[plan.destination_id], TAIPEI
+        )
+        contact = Contact(f"收件人{index}", "0912345678", "臺北市")
+        planned.append(NewShipment(contact, plan, promised_by))
+    return planned

@@ -7,7 +7,6 @@ the stuck, recent-delivery, on-time and transit edges.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,15 +19,14 @@ from logistic.adapters.memory import MemoryShipmentRepository
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.domain.estimate import promise_deadline
-from logistic.domain.history import PlannedShipment, fake_shipment
+from logistic.domain.history import PlannedShipment
 from logistic.domain.model import Contact, Shipment, TrackingEvent
 from logistic.domain.report import ReportFigures
 from logistic.domain.status import Status
 from logistic.ports.reports import ReportFigureSource
 from logistic.ports.repositories import NewShipment
 from tests.integration.sql_backends import Backend
-from tests.reporting import TAIPEI, exact_percentile
+from tests.reporting import TAIPEI, exact_percentile, generated_orders
 
 SEEDED_AT = datetime(2026, 11, 25, 8, 0, tzinfo=TAIPEI)
 STUCK_AFTER = timedelta(hours=72)
@@ -59,20 +57,6 @@ def statements(shipment_backend: Backend) -> Iterator[list[str]]:
     event.listen(engine, "before_cursor_execute", record)
     yield seen
     event.remove(engine, "before_cursor_execute", record)
-
-
-def generated(count: int, seed: int) -> list[NewShipment]:
-    rng = random.Random(seed)
-    planned = []
-    for index in range(count):
-        plan = fake_shipment(rng, LOGISTICS_CENTERS, SEEDED_AT)
-        promised_by = promise_deadline(
-            plan.created_at, CENTERS[plan.origin_id], CENTERS[plan.destination_id], TAIPEI
-        )
-        planned.append(
-            NewShipment(Contact(f"收件人{index}", "0912345678", "臺北市"), plan, promised_by)
-        )
-    return planned
 
 
 def counted_in_python(shipments: list[Shipment], as_of: datetime) -> dict[str, Any]:
@@ -140,7 +124,7 @@ def assert_figures_match(figures: ReportFigures, expected: dict[str, Any]) -> No
 def test_generated_orders_are_counted_as_python_counts_them(
     shipment_backend: Backend, statements: list[str], as_of: datetime
 ) -> None:
-    stored = shipment_backend.shipments.add_many(generated(400, seed=11))
+    stored = shipment_backend.shipments.add_many(generated_orders(400, seed=11, now=SEEDED_AT))
     statements.clear()
 
     figures = figure_source(shipment_backend).figures(as_of, STUCK_AFTER)
@@ -244,7 +228,7 @@ def test_an_empty_store_has_zero_counts_and_no_percentiles(shipment_backend: Bac
 
 
 def test_instants_in_any_zone_give_the_same_figures(shipment_backend: Backend) -> None:
-    shipment_backend.shipments.add_many(generated(50, seed=3))
+    shipment_backend.shipments.add_many(generated_orders(50, seed=3, now=SEEDED_AT))
     source = figure_source(shipment_backend)
 
     assert source.figures(SEEDED_AT, STUCK_AFTER) == source.figures(

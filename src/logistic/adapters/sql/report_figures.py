@@ -1,14 +1,21 @@
-"""Report figures computed by the database: a handful of aggregates over index-only scans.
+"""Report figures computed by the database: a few aggregates, each over an index alone.
 
 No query reads the tracking events, and none returns more than a few thousand
-rows. Counting the orders created at or before an instant would defeat the
-status and location indexes, so every additive figure is counted over all
-orders with an index-only scan, less the same figure over the few orders created
-after the instant (found through the created_at index).
+rows. Which index serves which figure (measured on MariaDB at 1,000,000 orders):
+
+* status and location counts: a scan of (current_status, last_event_at) and of
+  (current_location_id). A condition on created_at would force a read of every
+  row, so all orders are counted, less the few created after the instant
+  (found through the created_at index);
+* stuck orders: a range of (current_status, last_event_at) per unfinished status
+  (again less the newer orders);
+* recent deliveries, transit times and the on-time rate: a range of
+  (delivered_at, created_at, promised_by), which holds every column they need.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -25,6 +32,8 @@ from logistic.domain.report import LocationCount, ReportFigures, StuckShipments
 from logistic.domain.status import TERMINAL, Status
 from logistic.domain.transit import TransitHistogram
 from logistic.ports.reports import RECENT_DELIVERIES
+
+_UNFINISHED = sorted(status.value for status in Status if status not in TERMINAL)
 
 
 @contextmanager
@@ -49,10 +58,6 @@ def _transit_minutes(dialect: str) -> ColumnElement[Any]:
     return cast(func.round(days * 86_400_000) / 60_000, Integer)
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 class SqlReportFigures:
     """The ReportFigureSource promise kept by SQL aggregates, on SQLite or MariaDB."""
 
@@ -62,7 +67,39 @@ class SqlReportFigures:
 
     def figures(self, as_of: datetime, stuck_after: timedelta) -> ReportFigures:
         with _storage_errors(), self._snapshot() as connection:
-            return self._figures(connection, as_of, stuck_after)
+            by_status = _counts_as_of(connection, orders.c.current_status, as_of)
+            by_place = _counts_as_of(connection, orders.c.current_location_id, as_of)
+            titles = {
+                row.id: row.title
+                for row in connection.execute(select(locations.c.id, locations.c.title))
+            }
+            stuck = _stuck(connection, as_of, stuck_after)
+            recent = _delivered_between(connection, as_of - RECENT_DELIVERIES, as_of)
+            transit = connection.execute(
+                select(
+                    self._minutes,
+                    func.count(),
+                    func.sum(case((orders.c.delivered_at < orders.c.promised_by, 1), else_=0)),
+                )
+                .where(orders.c.delivered_at <= as_of)
+                .group_by(self._minutes)
+            ).all()
+        histogram = TransitHistogram((int(minute), int(count)) for minute, count, _ in transit)
+        on_time = sum(int(punctual) for _, _, punctual in transit)
+        places = {key: count for key, count in by_place.items() if key is not None}
+        return ReportFigures(
+            tracking_summary={key: count for key, count in by_status.items() if key is not None},
+            total_orders=sum(by_status.values()),
+            by_location=[
+                LocationCount(location_id, titles.get(location_id, str(location_id)), count)
+                for location_id, count in ({key: 0 for key in titles} | places).items()
+            ],
+            stuck=StuckShipments(stuck, stuck_after // timedelta(hours=1)),
+            delivered_last_8h=recent,
+            transit_hours_median=histogram.percentile_hours(0.5),
+            transit_hours_p90=histogram.percentile_hours(0.9),
+            on_time_rate=on_time / histogram.count if histogram.count else None,
+        )
 
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:
@@ -74,93 +111,32 @@ class SqlReportFigures:
             with connection.begin():
                 yield connection
 
-    def _figures(
-        self, connection: Connection, as_of: datetime, stuck_after: timedelta
-    ) -> ReportFigures:
-        newer = orders.c.created_at > as_of
-        quiet = _count_if(orders.c.last_event_at < as_of - stuck_after)
-        by_status = _difference(
-            connection.execute(
-                select(orders.c.current_status, func.count(), quiet).group_by(
-                    orders.c.current_status
-                )
-            ).all(),
-            connection.execute(
-                select(orders.c.current_status, func.count(), quiet)
-                .where(newer)
-                .group_by(orders.c.current_status)
-            ).all(),
-        )
-        by_place = _difference(
-            connection.execute(
-                select(orders.c.current_location_id, func.count()).group_by(
-                    orders.c.current_location_id
-                )
-            ).all(),
-            connection.execute(
-                select(orders.c.current_location_id, func.count())
-                .where(newer)
-                .group_by(orders.c.current_location_id)
-            ).all(),
-        )
-        recent = connection.execute(
+
+def _counts_as_of(connection: Connection, column: Any, as_of: datetime) -> Counter[Any]:
+    """Orders created at or before `as_of`, counted by `column`: all of them, less the newer."""
+    everything = select(column, func.count()).group_by(column)
+    counts: Counter[Any] = Counter()
+    for key, count in connection.execute(everything):
+        counts[key] += int(count)
+    for key, count in connection.execute(everything.where(orders.c.created_at > as_of)):
+        counts[key] -= int(count)
+    return +counts  # drops the groups made only of newer orders
+
+
+def _stuck(connection: Connection, as_of: datetime, stuck_after: timedelta) -> int:
+    quiet = select(func.count()).where(
+        orders.c.current_status.in_(_UNFINISHED), orders.c.last_event_at < as_of - stuck_after
+    )
+    everything = connection.execute(quiet).scalar_one()
+    newer = connection.execute(quiet.where(orders.c.created_at > as_of)).scalar_one()
+    return int(everything) - int(newer)
+
+
+def _delivered_between(connection: Connection, after: datetime, until: datetime) -> int:
+    return int(
+        connection.execute(
             select(func.count()).where(
-                orders.c.delivered_at > as_of - RECENT_DELIVERIES, orders.c.delivered_at <= as_of
+                orders.c.delivered_at > after, orders.c.delivered_at <= until
             )
         ).scalar_one()
-        transit = connection.execute(
-            select(
-                self._minutes, func.count(), _count_if(orders.c.delivered_at < orders.c.promised_by)
-            )
-            .where(orders.c.delivered_at <= as_of)
-            .group_by(self._minutes)
-        ).all()
-        titles = {
-            row.id: row.title
-            for row in connection.execute(select(locations.c.id, locations.c.title))
-        }
-        return _assemble(by_status, by_place, titles, recent, transit, stuck_after)
-
-
-def _difference(everything: Any, newer: Any) -> dict[Any, tuple[int, ...]]:
-    """Per group key, the counts of all orders less those of the orders created after as_of."""
-    totals: dict[Any, list[int]] = {key: [int(n) for n in counts] for key, *counts in everything}
-    for key, *counts in newer:
-        totals[key] = [total - int(n) for total, n in zip(totals[key], counts, strict=True)]
-    return {key: tuple(counts) for key, counts in totals.items()}
-
-
-def _assemble(
-    by_status: dict[Any, tuple[int, ...]],
-    by_place: dict[Any, tuple[int, ...]],
-    titles: dict[int, str],
-    recent: int,
-    transit: Any,
-    stuck_after: timedelta,
-) -> ReportFigures:
-    delivered = sum(int(count) for _, count, _ in transit)
-    on_time = sum(int(punctual) for _, _, punctual in transit)
-    histogram = TransitHistogram((int(minute), int(count)) for minute, count, _ in transit)
-    places = {key: counts[0] for key, counts in by_place.items() if key is not None}
-    return ReportFigures(
-        tracking_summary={
-            status: counts[0] for status, counts in by_status.items() if status is not None
-        },
-        total_orders=sum(counts[0] for counts in by_status.values()),
-        by_location=[
-            LocationCount(location_id, titles.get(location_id, str(location_id)), count)
-            for location_id, count in ({key: 0 for key in titles} | places).items()
-        ],
-        stuck=StuckShipments(
-            sum(
-                counts[1]
-                for status, counts in by_status.items()
-                if status is not None and Status(status) not in TERMINAL
-            ),
-            stuck_after // timedelta(hours=1),
-        ),
-        delivered_last_8h=int(recent),
-        transit_hours_median=histogram.percentile_hours(0.5),
-        transit_hours_p90=histogram.percentile_hours(0.9),
-        on_time_rate=on_time / delivered if delivered else None,
     )
