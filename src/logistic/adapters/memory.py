@@ -8,9 +8,17 @@ from datetime import datetime, timedelta
 
 from attrs import evolve
 
-from logistic.domain.errors import ConcurrentUpdate, ShipmentNotFound
+from logistic.domain.errors import (
+    ConcurrentUpdate,
+    IdempotencyConflict,
+    IdempotencyKeyReused,
+    ShipmentNotFound,
+)
 from logistic.domain.model import Location, Recipient, Shipment, TrackingEvent
+from logistic.ports.api_keys import StoredKey
 from logistic.ports.clock import Clock
+from logistic.ports.idempotency import Answer
+from logistic.ports.rate_limiter import Window
 from logistic.ports.repositories import NewShipment
 
 
@@ -56,6 +64,10 @@ class MemoryShipmentRepository:
             updated = evolve(shipment, events=(*shipment.events, self._numbered(event)))
             self._shipments[sno] = updated
             return updated
+
+    def event_count(self, sno: int) -> int | None:
+        shipment = self._shipments.get(sno)
+        return None if shipment is None else len(shipment.events)
 
     def count(self) -> int:
         return len(self._shipments)
@@ -130,3 +142,77 @@ class FailingCache:
 
     def delete(self, *keys: str) -> None:
         raise self._error()
+
+
+class MemoryApiKeys:
+    def __init__(self, keys: Sequence[StoredKey] = ()) -> None:
+        self._keys = list(keys)
+
+    def all(self) -> tuple[StoredKey, ...]:
+        return tuple(self._keys)
+
+    def add(self, key: StoredKey) -> None:
+        self._keys.append(key)
+
+
+class MemoryRateLimiter:
+    """Thread-safe counters in this process: the embedded default runs one process."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._max_keys = max_keys
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, window: Window) -> int:
+        with self._lock:
+            index, count = self._counts.get(key, (window.index, 0))
+            count = count + 1 if index == window.index else 1
+            if key not in self._counts and len(self._counts) >= self._max_keys:
+                self._forget_other_windows(window)
+            self._counts[key] = (window.index, count)
+            return count
+
+    def _forget_other_windows(self, window: Window) -> None:
+        stale = [key for key, (index, _) in self._counts.items() if index != window.index]
+        for key in stale or list(self._counts)[: self._max_keys // 10 + 1]:
+            del self._counts[key]
+
+
+class MemoryIdempotencyKeys:
+    def __init__(self) -> None:
+        # key -> (fingerprint, claimed at, answer once completed)
+        self._claims: dict[str, tuple[str, datetime, Answer | None]] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, fingerprint: str, now: datetime, lease: timedelta) -> Answer | None:
+        with self._lock:
+            held = self._claims.get(key)
+            if held is not None:
+                held_fingerprint, claimed_at, answer = held
+                if held_fingerprint != fingerprint:
+                    raise IdempotencyKeyReused("this Idempotency-Key was sent with another request")
+                if answer is not None:
+                    return answer
+                if now < claimed_at + lease:
+                    raise IdempotencyConflict("a request with this Idempotency-Key is in progress")
+            self._claims[key] = (fingerprint, now, None)
+            return None
+
+    def complete(self, key: str, answer: Answer) -> None:
+        with self._lock:
+            held = self._claims.get(key)
+            if held is not None:
+                self._claims[key] = (held[0], held[1], answer)
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            held = self._claims.get(key)
+            if held is not None and held[2] is None:
+                del self._claims[key]
+
+    def purge(self, before: datetime) -> int:
+        with self._lock:
+            old = [key for key, (_, claimed_at, _) in self._claims.items() if claimed_at < before]
+            for key in old:
+                del self._claims[key]
+            return len(old)

@@ -52,3 +52,32 @@ class ReportNotFound(DomainError):
     def __init__(self, key: str) -> None:
         super().__init__(f"no report at {key}")
         self.key = key
+
+
+class Unauthorized(DomainError):
+    """No API key, a malformed one, or one that is not configured."""
+
+
+class Forbidden(DomainError):
+    """A valid API key that lacks the scope a route needs."""
+
+    def __init__(self, message: str, scope: str) -> None:
+        super().__init__(message)
+        self.scope = scope
+
+
+class RateLimited(DomainError):
+    """A client sent more requests than its quota for the current window."""
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__(f"rate limit of {limit} requests reached; retry in {retry_after} s")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+class IdempotencyConflict(DomainError):
+    """A request with the same Idempotency-Key is still being processed."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key sent again with a different request."""

@@ -42,6 +42,13 @@ class ShipmentRepository(Protocol):
         """
         ...
 
+    def event_count(self, sno: int) -> int | None:
+        """How many events the shipment has (it only grows: a version), in one cheap read.
+
+        None for an unknown sno. Always reads the latest committed state.
+        """
+        ...
+
     def count(self) -> int:
         """How many shipments are stored."""
         ...

@@ -145,6 +145,15 @@ class SqlShipmentRepository:
         assert shipment is not None  # we just updated it, inside this transaction
         return shipment
 
+    def event_count(self, sno: int) -> int | None:
+        if not 0 < sno <= _MAX_KEY:
+            return None
+        with _storage_errors(), self._engine.connect() as connection:
+            found = connection.execute(
+                select(orders.c.event_count).where(orders.c.sno == sno)
+            ).scalar_one_or_none()
+        return None if found is None else int(found)
+
     def count(self) -> int:
         with _storage_errors(), self._engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(orders)).scalar_one())

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -122,6 +123,23 @@ sequences = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("next_value", BigInteger, nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# The first answer to each Idempotency-Key (a digest of the caller and the header);
+# rows older than a day are purged by the service from time to time.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_digest", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column(
+        "body", LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb"), nullable=True
+    ),
+    Index("ix_idempotency_keys_claimed_at", "claimed_at"),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )

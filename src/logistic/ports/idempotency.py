@@ -1,0 +1,45 @@
+"""The first answer to each Idempotency-Key, so that a retry is answered without a second write."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from attrs import frozen
+
+
+@frozen
+class Answer:
+    status: int
+    body: bytes
+
+
+class IdempotencyKeys(Protocol):
+    """Claims on keys, then the answers given under them.
+
+    `key` and `fingerprint` are opaque strings of at most 64 characters (digests).
+    A back end that fails raises StorageUnavailable.
+    """
+
+    def claim(self, key: str, fingerprint: str, now: datetime, lease: timedelta) -> Answer | None:
+        """None when the caller now holds `key` and must `complete` or `release` it.
+
+        The stored answer when a request with `key` completed already. Raises
+        IdempotencyKeyReused when `key` was claimed for another fingerprint, and
+        IdempotencyConflict while another caller holds it (claimed less than `lease`
+        ago and not completed); an older claim is abandoned and taken over.
+        Atomic: of concurrent claims on one key, at most one returns None.
+        """
+        ...
+
+    def complete(self, key: str, answer: Answer) -> None:
+        """Keep `answer` as the answer to every later claim of `key`."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Give up a claim that has no answer (the request failed), so a retry may run."""
+        ...
+
+    def purge(self, before: datetime) -> int:
+        """Forget keys claimed before `before`, answered or not; how many were forgotten."""
+        ...
