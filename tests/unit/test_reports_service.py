@@ -111,3 +111,13 @@ def test_the_published_slots_of_a_day_are_listed_in_order(clock: FixedClock) -> 
 
     assert reports.slots_on(date(2026, 11, 25)) == [midnight, SLOT.next()]
     assert reports.slots_on(date(2026, 11, 26)) == [SLOT.next().next()]
+
+
+def test_objects_that_are_not_reports_are_not_listed(clock: FixedClock) -> None:
+    store = RecordingStore()
+    reports = reports_service(clock, store=store)
+    reports.publish(SLOT)
+    store.put("reports/2026/11/25/notes.json", b"{}", "application/json", {})
+    store.put("reports/2026/11/25/0830.json", b"{}", "application/json", {})
+
+    assert reports.slots_on(SLOT.day) == [SLOT]

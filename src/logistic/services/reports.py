@@ -97,8 +97,15 @@ class Reports:
 
     def slots_on(self, day: date) -> list[ReportSlot]:
         """The slots of local day `day` whose report is published, oldest first."""
-        keys = self._store.list(ReportSlot.day_prefix(day))
-        return sorted(ReportSlot.from_key(key, self.zone) for key in keys if key.endswith(".json"))
+        slots = []
+        for key in self._store.list(ReportSlot.day_prefix(day)):
+            if not key.endswith(".json"):
+                continue
+            try:
+                slots.append(ReportSlot.from_key(key, self.zone))
+            except InvalidInput:
+                log.warning("ignoring %s: not the key of a report", key)
+        return sorted(slots)
 
     def json(self, slot: ReportSlot) -> bytes:
         """The JSON report of `slot`; ReportNotFound when it is not published."""
