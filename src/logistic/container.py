@@ -16,23 +16,39 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.clock import FixedClock, SystemClock
 from logistic.adapters.faker_people import FakerContacts
 from logistic.adapters.file_lock import FileLock
+from logistic.adapters.key_file import KeyFile
 from logistic.adapters.local_store import LocalDirectoryStore
-from logistic.adapters.memory import MemoryCache, MemoryLocationCatalog, MemoryShipmentRepository
+from logistic.adapters.memory import (
+    MemoryApiKeys,
+    MemoryCache,
+    MemoryIdempotencyKeys,
+    MemoryLocationCatalog,
+    MemoryRateLimiter,
+    MemoryShipmentRepository,
+)
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
 from logistic.adapters.redis_cache import RedisCache, RedisLike, redis_client
 from logistic.adapters.redis_lock import RedisLock
+from logistic.adapters.redis_rate_limiter import RedisRateLimiter
 from logistic.adapters.s3_store import S3ObjectStore, s3_client
 from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.ports.cache import Cache
+from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
+from logistic.ports.rate_limiter import RateLimiter
+from logistic.services.access import Access
+from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
+from logistic.services.idempotency import Idempotency
 from logistic.services.locations import Locations
+from logistic.services.rate_limit import Quota, Throttle
 from logistic.services.reports import Reports
 from logistic.services.seeding import Seeding
 from logistic.services.tracking import Tracking
@@ -58,6 +74,23 @@ def _cache(settings: Settings, client: RedisLike | None, clock: SystemClock) -> 
     if client is None:
         return MemoryCache(clock)
     return RedisCache(client, prefix=settings.redis_prefix)
+
+
+def _api_keys(settings: Settings) -> KeyFile:
+    return KeyFile(settings.api_keys_file or settings.home / "api-keys")
+
+
+def _rate_limiter(settings: Settings, client: RedisLike | None) -> RateLimiter:
+    # The embedded default is one process (see Settings.workers): counting there is exact.
+    if client is None:
+        return MemoryRateLimiter()
+    return RedisRateLimiter(client, prefix=settings.redis_prefix)
+
+
+def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttle:
+    limit = settings.rate_limit
+    quota = None if limit is None else Quota(limit.requests, limit.period)
+    return Throttle(limiter, clock, quota)
 
 
 def _object_store(settings: Settings) -> ObjectStore:
@@ -105,6 +138,7 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
         zone=settings.provided.timezone,
         ttl=settings.provided.cache_ttl,
+        negative_ttl=settings.provided.negative_cache_ttl,
     )
     fake_orders = providers.Singleton(
         FakeOrders,
@@ -113,7 +147,17 @@ class Container(containers.DeclarativeContainer):
         contacts=contacts,
         clock=clock,
         zone=settings.provided.timezone,
+        tracking=tracking,
     )
+    recording = providers.Singleton(
+        Recording, shipments=shipments, locations=locations, tracking=tracking, clock=clock
+    )
+    idempotency_keys = providers.Singleton(SqlIdempotencyKeys, engine)
+    idempotency = providers.Singleton(Idempotency, idempotency_keys, clock)
+    api_keys = providers.Singleton(_api_keys, settings)
+    access = providers.Singleton(Access, api_keys)
+    rate_limiter = providers.Singleton(_rate_limiter, settings, redis)
+    throttle = providers.Singleton(_throttle, settings, rate_limiter, clock)
     seeding = providers.Singleton(
         Seeding,
         shipments=shipments,
@@ -156,5 +200,8 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.report_lock.override(providers.Object(MemoryLock(clock)))
     container.report_figures.override(providers.Object(MemoryReportFigures(shipments, catalog)))
     container.cache.override(providers.Object(MemoryCache(clock)))
+    container.idempotency_keys.override(providers.Object(MemoryIdempotencyKeys()))
+    container.api_keys.override(providers.Object(MemoryApiKeys()))
+    container.rate_limiter.override(providers.Object(MemoryRateLimiter()))
     container.readiness.override(providers.Object(Readiness({})))
     return container

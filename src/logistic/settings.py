@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -36,6 +37,42 @@ def _positive_int(environ: Mapping[str, str], variable: str, default: int) -> in
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise ConfigurationError(f"{variable}={raw!r} must be a whole number of at least 1")
     return int(raw)
+
+
+def _seconds(environ: Mapping[str, str], variable: str, default: int) -> timedelta:
+    """A whole number of seconds; 0 is allowed (it switches the feature off)."""
+    raw = environ.get(variable)
+    if raw is None or raw == "":
+        return timedelta(seconds=default)
+    if not raw.isascii() or not raw.isdigit():
+        raise ConfigurationError(
+            f"{variable}={raw!r} must be a whole number of seconds (0 for off)"
+        )
+    return timedelta(seconds=int(raw))
+
+
+def _pii_full(environ: Mapping[str, str]) -> bool:
+    raw = (environ.get("LOGISTIC_PII") or "masked").strip().lower()
+    if raw not in ("masked", "full"):
+        raise ConfigurationError(f"LOGISTIC_PII={raw!r} must be masked or full")
+    return raw == "full"
+
+
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(environ: Mapping[str, str], variable: str) -> tuple[ProxyNetwork, ...]:
+    networks = []
+    for item in (environ.get(variable) or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"{variable}: {item.strip()!r} is not an IP address or network (10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
 
 
 def _switch(environ: Mapping[str, str], variable: str, default: bool) -> bool:
@@ -82,6 +119,11 @@ class Settings:
     threads: int = 8
     fake_api: bool = True
     log_level: str = "INFO"
+    api_keys_file: Path | None = None
+    pii_full: bool = False
+    rate_limit: RateLimit | None = RateLimit(120, timedelta(minutes=1))
+    trusted_proxies: tuple[ProxyNetwork, ...] = ()
+    negative_cache_ttl: timedelta = timedelta(seconds=60)
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
@@ -121,6 +163,11 @@ class Settings:
             threads=_positive_int(environ, "LOGISTIC_THREADS", 8 if embedded else 4),
             fake_api=_switch(environ, "LOGISTIC_FAKE_API", default=embedded),
             log_level=(environ.get("LOGISTIC_LOG_LEVEL") or "INFO").upper(),
+            api_keys_file=Path(environ.get("LOGISTIC_API_KEYS_FILE") or home / "api-keys"),
+            pii_full=_pii_full(environ),
+            rate_limit=RateLimit.parse(environ.get("LOGISTIC_RATE_LIMIT") or "120/minute"),
+            trusted_proxies=_networks(environ, "LOGISTIC_TRUSTED_PROXIES"),
+            negative_cache_ttl=_seconds(environ, "LOGISTIC_NEGATIVE_CACHE_TTL", 60),
             s3_bucket=environ.get("LOGISTIC_S3_BUCKET") or None,
             s3_endpoint_url=environ.get("LOGISTIC_S3_ENDPOINT_URL") or None,
             s3_region=environ.get("LOGISTIC_S3_REGION") or None,

@@ -30,9 +30,15 @@ STOP_SECONDS = 10.0
 REQUEST_SECONDS = 10.0
 LOG_TAIL = 4000
 
-# Unless a test says otherwise: the fake-order API on, and two gunicorn workers
-# (where the profile allows more than one) so that requests really spread over processes.
-DEFAULTS = {"LOGISTIC_FAKE_API": "on", "LOGISTIC_WORKERS": "2", "LOGISTIC_LOG_LEVEL": "INFO"}
+# Unless a test says otherwise: the fake-order API on, two gunicorn workers (where the
+# profile allows more than one) so that requests really spread over processes, and no
+# rate limit (the tests send hundreds of lookups from one address).
+DEFAULTS = {
+    "LOGISTIC_FAKE_API": "on",
+    "LOGISTIC_WORKERS": "2",
+    "LOGISTIC_LOG_LEVEL": "INFO",
+    "LOGISTIC_RATE_LIMIT": "off",
+}
 
 
 class ProcessFailed(RuntimeError):

@@ -17,6 +17,7 @@ from dependency_injector import providers
 from logistic.adapters.clock import SystemClock, TravellingClock
 from logistic.adapters.sql.migrate import upgrade
 from logistic.container import Container, container_from_environment
+from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
@@ -136,6 +137,17 @@ def _speed(text: str) -> float:
     return speed
 
 
+def cmd_keys(container: Container, args: argparse.Namespace) -> None:
+    key = container.access().create_key(parse_scopes(args.scope))
+    settings = container.settings()
+    where = settings.api_keys_file or settings.home / "api-keys"
+    print(key, flush=True)
+    print(
+        f"only its SHA-256 is stored, in {where}: keep the key now, it is not shown again",
+        file=sys.stderr,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="logistic", description="Shipment tracking service.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +189,16 @@ def _parser() -> argparse.ArgumentParser:
         default=1.0,
         help="time travel: run the clock this many times as fast as real time, e.g. 600",
     )
+    keys = commands.add_parser("keys", help="API keys (stored as SHA-256 digests)")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_commands.add_parser("create", help="make a key, print it once, store its digest")
+    create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=[scope.value for scope in Scope],
+        help="a scope the key grants; repeat the option for several",
+    )
     return parser
 
 
@@ -187,6 +209,7 @@ COMMANDS: dict[str, Callable[[Container, argparse.Namespace], None]] = {
     "run": cmd_run,
     "report": cmd_report,
     "scheduler": cmd_scheduler,
+    "keys": cmd_keys,
 }
 
 

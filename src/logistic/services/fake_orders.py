@@ -14,6 +14,7 @@ from logistic.ports.clock import Clock
 from logistic.ports.people import ContactSource
 from logistic.ports.repositories import NewShipment, ShipmentRepository
 from logistic.services.locations import Locations
+from logistic.services.tracking import Tracking
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 100
@@ -52,8 +53,10 @@ class FakeOrders:
         clock: Clock,
         zone: tzinfo,
         rng_factory: Callable[[], random.Random] = random.Random,
+        tracking: Tracking | None = None,
     ) -> None:
         self._shipments = shipments
+        self._tracking = tracking
         self._locations = locations
         self._contacts = contacts
         self._clock = clock
@@ -72,4 +75,8 @@ class FakeOrders:
             self._clock,
             self._zone,
         )
-        return self._shipments.add_many(planned)
+        stored = self._shipments.add_many(planned)
+        if self._tracking is not None:
+            # Someone may have asked for these snos before they existed.
+            self._tracking.forget(shipment.sno for shipment in stored)
+        return stored

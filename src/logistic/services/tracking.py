@@ -1,11 +1,16 @@
-"""Where is my parcel? Cache-aside lookup of the /query body."""
+"""Where is my parcel? Cache-aside lookup of the /query body, and write-through after events."""
 
 from __future__ import annotations
 
+import enum
 import logging
+import threading
+from collections.abc import Iterable, Mapping
 from datetime import timedelta, tzinfo
 
 from logistic.domain.errors import CacheUnavailable, ShipmentNotFound
+from logistic.domain.model import Shipment
+from logistic.domain.privacy import anonymized
 from logistic.ports.cache import Cache
 from logistic.ports.repositories import ShipmentRepository
 from logistic.services.locations import Locations
@@ -13,13 +18,40 @@ from logistic.services.rendering import to_json_bytes, tracking_document
 
 log = logging.getLogger(__name__)
 
+# A delivered or returned parcel takes no more events: its body can live longer.
+TERMINAL_TTL = timedelta(hours=24)
+NEGATIVE_TTL = timedelta(seconds=60)
+MAX_PENDING_DELETES = 100_000
+_MISSING = b"1"
 
-def tracking_key(sno: int) -> str:
-    return f"query:{sno}"
+
+class View(enum.StrEnum):
+    """How much of the recipient a caller may see; each has its own cache entries."""
+
+    MASKED = "masked"
+    FULL = "full"
+
+
+def tracking_key(sno: int, view: View = View.MASKED) -> str:
+    return f"query:{view}:{sno}"
+
+
+def missing_key(sno: int) -> str:
+    return f"query:missing:{sno}"
+
+
+def keys_of(sno: int) -> tuple[str, ...]:
+    return (*(tracking_key(sno, view) for view in View), missing_key(sno))
 
 
 class Tracking:
-    """Answers /query: the exact bytes cached on first read are served on every later read."""
+    """Answers /query with the exact bytes cached on first read, until a write replaces them.
+
+    Every body put in the cache is checked against the database's event count
+    right after: when another writer committed in between, the entry is deleted,
+    so an older body never outlives a newer write. Deletes that fail (the cache
+    is down) are retried at this process's next request; the TTL bounds the rest.
+    """
 
     def __init__(
         self,
@@ -28,34 +60,116 @@ class Tracking:
         cache: Cache,
         zone: tzinfo,
         ttl: timedelta,
+        negative_ttl: timedelta = NEGATIVE_TTL,
     ) -> None:
         self._shipments = shipments
         self._locations = locations
         self._cache = cache
         self._zone = zone
         self._ttl = ttl
+        self._negative_ttl = negative_ttl
+        self._pending_deletes: dict[str, None] = {}
+        self._lock = threading.Lock()
 
-    def cached_body(self, sno: int) -> bytes | None:
-        try:
-            return self._cache.get(tracking_key(sno))
-        except CacheUnavailable as error:
-            log.warning("cache unavailable, reading sno %s from the database: %s", sno, error)
-            return None
+    def ttl_for(self, shipment: Shipment) -> timedelta:
+        """LOGISTIC_CACHE_TTL while in flight; at least a day once delivered or returned."""
+        status = shipment.current_status
+        if status is not None and status.is_terminal:
+            return max(self._ttl, TERMINAL_TTL)
+        return self._ttl
 
-    def body(self, sno: int) -> bytes:
-        cached = self.cached_body(sno)
+    def render(self, shipment: Shipment, view: View) -> bytes:
+        shown = shipment if view is View.FULL else anonymized(shipment)
+        return to_json_bytes(tracking_document(shown, self._locations.by_id(), self._zone))
+
+    def body(self, sno: int, view: View = View.MASKED) -> bytes:
+        self._retry_deletes()
+        key = tracking_key(sno, view)
+        cached = self._get(key)
         if cached is not None:
             return cached
-        return self.fresh_body(sno)
-
-    def fresh_body(self, sno: int) -> bytes:
-        """Read the database, render the body, and (best effort) store it in the cache."""
+        if self._negative_ttl and self._get(missing_key(sno)) is not None:
+            raise ShipmentNotFound(sno)
         shipment = self._shipments.get(sno)
         if shipment is None:
+            self._remember_missing(sno)
             raise ShipmentNotFound(sno)
-        body = to_json_bytes(tracking_document(shipment, self._locations.by_id(), self._zone))
-        try:
-            self._cache.set(tracking_key(sno), body, self._ttl)
-        except CacheUnavailable as error:
-            log.warning("cache unavailable, sno %s not cached: %s", sno, error)
+        body = self.render(shipment, view)
+        self._store(shipment, {key: body}, replacing=False)
         return body
+
+    def refresh(self, shipment: Shipment) -> dict[View, bytes]:
+        """Write-through after `shipment` was committed: every view's body is replaced."""
+        self._retry_deletes()
+        bodies = {view: self.render(shipment, view) for view in View}
+        entries = {tracking_key(shipment.sno, view): body for view, body in bodies.items()}
+        self._store(shipment, entries, replacing=True)
+        return bodies
+
+    def forget(self, snos: Iterable[int]) -> None:
+        """Drop every entry of these snos (new orders: no negative entry may hide them)."""
+        self._delete([key for sno in snos for key in keys_of(sno)])
+
+    def _get(self, key: str) -> bytes | None:
+        try:
+            return self._cache.get(key)
+        except CacheUnavailable as error:
+            log.warning("cache unavailable, reading %s from the database: %s", key, error)
+            return None
+
+    def _store(self, shipment: Shipment, entries: Mapping[str, bytes], replacing: bool) -> None:
+        ttl = self.ttl_for(shipment)
+        failed = False
+        for key, body in entries.items():
+            try:
+                self._cache.set(key, body, ttl)
+            except CacheUnavailable as error:
+                failed = True
+                log.warning("cache unavailable, %s not stored: %s", key, error)
+        # A failed write-through leaves the previous body behind; a body read before
+        # another writer's commit must not outlive that writer's own write-through.
+        if (failed and replacing) or self._moved_on(shipment):
+            self._delete(list(entries))
+
+    def _moved_on(self, shipment: Shipment) -> bool:
+        return self._shipments.event_count(shipment.sno) != len(shipment.events)
+
+    def _remember_missing(self, sno: int) -> None:
+        if not self._negative_ttl:
+            return
+        try:
+            self._cache.set(missing_key(sno), _MISSING, self._negative_ttl)
+        except CacheUnavailable as error:
+            log.warning("cache unavailable, unknown sno %s not remembered: %s", sno, error)
+            return
+        # The order may have been created since we looked (its creator deleted this key
+        # before we set it): look once more.
+        if self._shipments.event_count(sno) is not None:
+            self._delete([missing_key(sno)])
+
+    def _delete(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        try:
+            self._cache.delete(*keys)
+        except CacheUnavailable as error:
+            log.warning("cache unavailable, %d stale keys deleted later: %s", len(keys), error)
+            with self._lock:
+                self._pending_deletes.update(dict.fromkeys(keys))
+                while len(self._pending_deletes) > MAX_PENDING_DELETES:
+                    # The oldest go first; their TTL still bounds them.
+                    del self._pending_deletes[next(iter(self._pending_deletes))]
+
+    def _retry_deletes(self) -> None:
+        if not self._pending_deletes:
+            return
+        with self._lock:
+            keys = list(self._pending_deletes)
+        try:
+            self._cache.delete(*keys)
+        except CacheUnavailable:
+            return
+        with self._lock:
+            for key in keys:
+                self._pending_deletes.pop(key, None)
+        log.info("cache back: deleted %d stale keys", len(keys))

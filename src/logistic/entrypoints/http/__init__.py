@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from logistic.container import Container, container_from_environment
+from logistic.domain.access import Scope
 from logistic.entrypoints.http import errors
+from logistic.entrypoints.http.auth import guard
+from logistic.entrypoints.http.events import events
 from logistic.entrypoints.http.reports import reports
 from logistic.entrypoints.http.views import api
 
@@ -21,6 +24,9 @@ def create_app(container: Container | None = None) -> Flask:
     app.extensions["logistic"] = container or container_from_environment()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.register_blueprint(api)
+    app.register_blueprint(events)
+    guard(app, "events", Scope.EVENTS_WRITE)
+    guard(app, "reports", Scope.REPORTS_READ, always=False)
     app.register_blueprint(reports)
     errors.register(app)
     return app

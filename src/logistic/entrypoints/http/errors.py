@@ -11,12 +11,17 @@ from werkzeug.exceptions import HTTPException
 from logistic.domain.errors import (
     ConcurrentUpdate,
     DomainError,
+    Forbidden,
+    IdempotencyConflict,
+    IdempotencyKeyReused,
     InvalidInput,
     LocationNotFound,
+    RateLimited,
     ReportNotFound,
     ShipmentNotFound,
     StorageUnavailable,
     TransitionRefused,
+    Unauthorized,
 )
 from logistic.services.rendering import to_json_bytes
 
@@ -24,6 +29,11 @@ log = logging.getLogger(__name__)
 
 STATUS_CODES: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidInput, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
+    (IdempotencyConflict, 409),
+    (IdempotencyKeyReused, 422),
     (ShipmentNotFound, 404),
     (ReportNotFound, 404),
     (LocationNotFound, 422),
@@ -54,7 +64,15 @@ def _domain_error(error: DomainError) -> Response:
         return error_response(
             code, str(error), current_status=error.current, allowed_next=list(error.allowed)
         )
-    return error_response(code, str(error))
+    response = error_response(code, str(error))
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="logistic"'
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+        response.headers["X-RateLimit-Limit"] = str(error.limit)
+        response.headers["X-RateLimit-Remaining"] = "0"
+        response.headers["X-RateLimit-Reset"] = str(error.retry_after)
+    return response
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -37,6 +37,13 @@ def parse_sno(args: MultiDict[str, str]) -> int:
     return sno
 
 
+def sno_from_path(raw: str) -> int:
+    sno = _whole_number(raw, "sno")
+    if not 1 <= sno <= MAX_SNO:
+        raise InvalidInput(f"sno must be between 1 and {MAX_SNO}")
+    return sno
+
+
 def parse_num(args: MultiDict[str, str], default: int) -> int:
     raw = _single(args, "num")
     if raw is None:

@@ -5,6 +5,9 @@ from typing import cast
 from flask import Blueprint, Response, current_app, request
 
 from logistic.container import Container
+from logistic.domain.access import Scope
+from logistic.entrypoints.http.auth import query_view, require
+from logistic.entrypoints.http.clients import request_client
 from logistic.entrypoints.http.errors import error_response
 from logistic.entrypoints.http.inputs import parse_num, parse_sno
 from logistic.services.fake_orders import DEFAULT_COUNT
@@ -25,14 +28,18 @@ def json_response(body: bytes, status: int = 200) -> Response:
 
 @api.get("/query")
 def query() -> Response:
+    # Counted before anything else: a scan of order numbers is what the limit stops.
+    container().throttle().admit(request_client(container().settings().trusted_proxies))
+    view = query_view()
     sno = parse_sno(request.args)
-    return json_response(container().tracking().body(sno))
+    return json_response(container().tracking().body(sno, view))
 
 
 @api.get("/fake")
 def fake() -> Response:
     if not container().settings().fake_api:
         return error_response(404, "the fake-order API is switched off (LOGISTIC_FAKE_API=off)")
+    require(Scope.FAKE_WRITE, always=False)
     num = parse_num(request.args, DEFAULT_COUNT)
     shipments = container().fake_orders().create(num)
     return json_response(to_json_bytes(fake_orders_document(shipments)))

@@ -1,0 +1,88 @@
+"""Idempotency-Key: a retried request gets the first answer, and its action runs once."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from logistic.domain.errors import InvalidInput, StorageUnavailable
+from logistic.ports.clock import Clock
+from logistic.ports.idempotency import Answer, IdempotencyKeys
+
+log = logging.getLogger(__name__)
+
+RETENTION = timedelta(hours=24)
+# A claim not completed within this long belongs to a request that died; gunicorn
+# ends a request after 30 seconds.
+LEASE = timedelta(seconds=60)
+PURGE_EVERY = timedelta(hours=1)
+MAX_KEY_LENGTH = 255
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def check_key(key: str) -> None:
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not all(0x20 < ord(char) < 0x7F for char in key):
+        raise InvalidInput(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters, no spaces"
+        )
+
+
+class Idempotency:
+    def __init__(
+        self, keys: IdempotencyKeys, clock: Clock, retention: timedelta = RETENTION
+    ) -> None:
+        self._keys = keys
+        self._clock = clock
+        self._retention = retention
+        self._next_purge: datetime | None = None
+        self._purge_lock = threading.Lock()
+
+    def run(
+        self, caller: str, key: str, request: str, action: Callable[[], Answer]
+    ) -> tuple[Answer, bool]:
+        """`action`'s answer, and False; or the answer stored for this key, and True.
+
+        Keys are the caller's own: two callers never see each other's answers.
+        Only successful answers are kept; when `action` raises, the key is released
+        so that a retry runs again. The same key with another `request` is refused.
+        """
+        check_key(key)
+        now = self._clock.now()
+        self._purge_now_and_then(now)
+        claim = _digest(caller, key)
+        stored = self._keys.claim(claim, _digest(request), now, LEASE)
+        if stored is not None:
+            return stored, True
+        try:
+            answer = action()
+        except Exception:
+            self._release(claim)
+            raise
+        self._keys.complete(claim, answer)
+        return answer, False
+
+    def _release(self, claim: str) -> None:
+        try:
+            self._keys.release(claim)
+        except StorageUnavailable as error:
+            # The claim lapses after LEASE; until then a retry is told to wait.
+            log.warning("releasing an idempotency key failed: %s", error)
+
+    def _purge_now_and_then(self, now: datetime) -> None:
+        with self._purge_lock:
+            if self._next_purge is not None and now < self._next_purge:
+                return
+            self._next_purge = now + PURGE_EVERY
+        try:
+            purged = self._keys.purge(now - self._retention)
+        except StorageUnavailable as error:
+            log.warning("purging old idempotency keys failed: %s", error)
+            return
+        if purged:
+            log.info("purged %d idempotency keys older than %s", purged, self._retention)

@@ -1,0 +1,59 @@
+"""A quota of requests per client and window; over it, RateLimited (HTTP 429)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta
+
+from attrs import frozen
+
+from logistic.domain.errors import RateLimited, StorageUnavailable
+from logistic.ports.clock import Clock
+from logistic.ports.rate_limiter import RateLimiter, Window
+
+log = logging.getLogger(__name__)
+
+
+@frozen
+class Quota:
+    requests: int
+    period: timedelta
+
+
+@frozen
+class Allowance:
+    limit: int
+    remaining: int
+    reset_after: int  # whole seconds until the window ends
+
+
+class Throttle:
+    """Admits a client's request or refuses it; `quota=None` admits everything.
+
+    Fixed windows aligned on the epoch: a client may send up to twice the quota
+    across a window boundary, never more. When the counter's back end fails the
+    request is admitted (and logged): the limit protects the service, it must
+    not take it down.
+    """
+
+    def __init__(self, limiter: RateLimiter, clock: Clock, quota: Quota | None) -> None:
+        self._limiter = limiter
+        self._clock = clock
+        self._quota = quota
+
+    def admit(self, client: str, scope: str = "query") -> Allowance | None:
+        quota = self._quota
+        if quota is None:
+            return None
+        now = self._clock.now()
+        window = Window.containing(now, quota.period)
+        try:
+            count = self._limiter.hit(f"{scope}:{client}", window)
+        except StorageUnavailable as error:
+            log.warning("rate limiter unavailable, admitting %s: %s", client, error)
+            return None
+        reset_after = max(1, math.ceil((window.end - now).total_seconds()))
+        if count > quota.requests:
+            raise RateLimited(quota.requests, retry_after=reset_after)
+        return Allowance(quota.requests, quota.requests - count, reset_after)

@@ -1,0 +1,139 @@
+"""Idempotency-Key on POST /shipments/<sno>/events: a retry gets the first answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+
+from logistic.container import Container
+from logistic.domain.access import Scope
+from logistic.domain.status import Status
+from tests.unit.scans import assert_error, key_with, post_event, shipment_with, statuses
+
+C, PR, IT = Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT
+ONE_MORE_HOP = {"status": "In Transit", "location_id": 7}
+
+
+@pytest.fixture
+def key(container: Container) -> str:
+    return key_with(container, Scope.EVENTS_WRITE)
+
+
+def _retry(client: FlaskClient, sno: int, key: str, idempotency_key: str, body: object) -> tuple:
+    headers = {"Idempotency-Key": idempotency_key}
+    return tuple(post_event(client, sno, body, key, headers) for _ in range(2))
+
+
+def test_a_retry_returns_the_first_answer_and_writes_one_event(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    # In Transit may follow In Transit: without the key, the retry would add a second hop.
+    sno = shipment_with(container, [C, PR, IT])
+
+    first, retry = _retry(client, sno, key, "scan-0001", ONE_MORE_HOP)
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.data == first.data
+    assert "Idempotent-Replayed" not in first.headers
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert statuses(container, sno) == [C, PR, IT, IT]
+
+
+def test_without_the_header_a_repeated_request_writes_twice(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+    post_event(client, sno, ONE_MORE_HOP, key)
+    post_event(client, sno, ONE_MORE_HOP, key)
+    assert statuses(container, sno) == [C, PR, IT, IT, IT]
+
+
+def test_the_first_answer_is_replayed_even_after_later_events(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+    first = post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "a"})
+    post_event(client, sno, {"status": "Out for Delivery", "location_id": 17}, key)
+
+    retry = post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "a"})
+
+    assert retry.data == first.data
+    assert statuses(container, sno) == [C, PR, IT, IT, Status.OUT_FOR_DELIVERY]
+
+
+def test_the_same_key_with_another_request_is_422(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+    post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "k"})
+
+    other = post_event(
+        client, sno, {"status": "In Transit", "location_id": 8}, key, {"Idempotency-Key": "k"}
+    )
+
+    assert "another request" in assert_error(other, 422)["error"]["message"]
+    assert statuses(container, sno) == [C, PR, IT, IT]
+
+
+def test_a_failed_request_is_not_remembered(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    sno = shipment_with(container, [C])
+    headers = {"Idempotency-Key": "retry-me"}
+    refused = post_event(
+        client, sno, {"status": "Package Received", "location_id": 99}, key, headers
+    )
+    assert_error(refused, 422)
+    again = post_event(client, sno, {"status": "Package Received", "location_id": 99}, key, headers)
+    assert_error(again, 422)
+    fixed = post_event(client, sno, {"status": "Package Received", "location_id": 2}, key, headers)
+    assert fixed.status_code == 201
+    assert statuses(container, sno) == [C, PR]
+
+
+def test_keys_belong_to_their_caller(client: FlaskClient, container: Container, key: str) -> None:
+    other_key = key_with(container, Scope.EVENTS_WRITE)
+    sno = shipment_with(container, [C, PR, IT])
+    first = post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "shared"})
+
+    other = post_event(client, sno, ONE_MORE_HOP, other_key, {"Idempotency-Key": "shared"})
+
+    assert other.status_code == 201
+    assert other.data != first.data
+    assert "Idempotent-Replayed" not in other.headers
+    assert statuses(container, sno) == [C, PR, IT, IT, IT]
+
+
+def test_keys_are_kept_a_day_then_forgotten(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+    post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "daily"})
+    container.clock().advance(timedelta(hours=23, minutes=59))
+    replayed = post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "daily"})
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+
+    container.clock().advance(timedelta(hours=1, minutes=2))
+    after_a_day = post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "daily"})
+
+    assert after_a_day.status_code == 201
+    assert "Idempotent-Replayed" not in after_a_day.headers
+    assert statuses(container, sno) == [C, PR, IT, IT, IT]
+
+
+@pytest.mark.parametrize("value", ["", " ", "x" * 256, "é", "a b"])
+def test_a_malformed_idempotency_key_is_400(
+    client: FlaskClient, container: Container, key: str, value: str
+) -> None:
+    sno = shipment_with(container, [C])
+    response = post_event(
+        client,
+        sno,
+        {"status": "Package Received", "location_id": 2},
+        key,
+        {"Idempotency-Key": value},
+    )
+    assert "Idempotency-Key" in assert_error(response, 400)["error"]["message"]
+    assert statuses(container, sno) == [C]
