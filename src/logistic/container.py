@@ -7,8 +7,8 @@ on first use and closed by `shutdown_resources()`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
@@ -55,10 +55,17 @@ from logistic.services.tracking import Tracking
 from logistic.settings import Settings
 
 
-def _engine(url: str) -> Iterator[Engine]:
-    engine = create_engine(url)
+def _engine(url: str, pool_recycle: timedelta) -> Iterator[Engine]:
+    engine = create_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
     yield engine
     engine.dispose()
+
+
+def _read_engine(url: str | None, pool_recycle: timedelta, primary: Engine) -> Iterator[Engine]:
+    if url is None:
+        yield primary  # disposed by its own resource
+        return
+    yield from _engine(url, pool_recycle)
 
 
 def _redis(url: str | None) -> Iterator[RedisLike | None]:
@@ -108,32 +115,46 @@ def _report_lock(settings: Settings, client: RedisLike | None) -> Lock:
     return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
 
 
-def _readiness(engine: Engine, cache: Cache, object_store: ObjectStore) -> Readiness:
-    return Readiness(
-        {
-            "database": lambda: ping(engine),
-            "cache": lambda: cache.get("readyz"),
-            "object_store": object_store.check,
-        }
-    )
+def _readiness(
+    engine: Engine, read_engine: Engine, cache: Cache, object_store: ObjectStore
+) -> Readiness:
+    checks: dict[str, Callable[[], object]] = {
+        "database": lambda: ping(engine),
+        "cache": lambda: cache.get("readyz"),
+        "object_store": object_store.check,
+    }
+    if read_engine is not engine:
+        checks["read_database"] = lambda: ping(read_engine)
+    return Readiness(checks)
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
-    engine = providers.Resource(_engine, settings.provided.database_url)
+    engine = providers.Resource(
+        _engine, settings.provided.database_url, settings.provided.database_pool_recycle
+    )
+    # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
+    read_engine = providers.Resource(
+        _read_engine,
+        settings.provided.database_read_url,
+        settings.provided.database_pool_recycle,
+        engine,
+    )
     redis = providers.Resource(_redis, settings.provided.redis_url)
     cache = providers.Singleton(_cache, settings, redis, clock)
 
     shipments = providers.Singleton(SqlShipmentRepository, engine)
+    # /query misses read the replica; writes and the checks after them use the primary.
+    query_shipments = providers.Singleton(SqlShipmentRepository, engine, read_engine)
     location_catalog = providers.Singleton(SqlLocationCatalog, engine)
     locations = providers.Singleton(Locations, location_catalog)
     contacts = providers.Singleton(FakerContacts)
 
     tracking = providers.Singleton(
         Tracking,
-        shipments=shipments,
+        shipments=query_shipments,
         locations=locations,
         cache=cache,
         zone=settings.provided.timezone,
@@ -178,7 +199,7 @@ class Container(containers.DeclarativeContainer):
         zone=settings.provided.report_timezone.key,
         stuck_after=settings.provided.stuck_after,
     )
-    readiness = providers.Singleton(_readiness, engine, cache, object_store)
+    readiness = providers.Singleton(_readiness, engine, read_engine, cache, object_store)
 
 
 def container_from_environment() -> Container:
@@ -195,6 +216,7 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     shipments = MemoryShipmentRepository()
     catalog = MemoryLocationCatalog(LOGISTICS_CENTERS)
     container.shipments.override(providers.Object(shipments))
+    container.query_shipments.override(container.shipments)  # follows later overrides too
     container.location_catalog.override(providers.Object(catalog))
     container.object_store.override(providers.Object(MemoryObjectStore()))
     container.report_lock.override(providers.Object(MemoryLock(clock)))

@@ -109,6 +109,7 @@ class Settings:
     home: Path
     database_url: str
     database_read_url: str | None = None
+    database_pool_recycle: timedelta = timedelta(hours=1)
     redis_url: str | None = None
     redis_prefix: str = "logistic:"
     cache_ttl: timedelta = timedelta(hours=4)
@@ -145,12 +146,20 @@ class Settings:
             raise ConfigurationError(
                 "LOGISTIC_DATABASE_URL must be sqlite:///path or mysql+pymysql://user:pass@host/db"
             )
+        database_read_url = environ.get("LOGISTIC_DATABASE_READ_URL") or None
+        if database_read_url is not None and not database_read_url.startswith("mysql"):
+            raise ConfigurationError(
+                "LOGISTIC_DATABASE_READ_URL must be a replica's mysql+pymysql://user:pass@host/db"
+            )
         embedded = database_url.startswith("sqlite")
         cores = os.cpu_count() or 1
         return cls(
             home=home,
             database_url=database_url,
-            database_read_url=environ.get("LOGISTIC_DATABASE_READ_URL") or None,
+            database_read_url=database_read_url,
+            database_pool_recycle=timedelta(
+                seconds=_positive_int(environ, "LOGISTIC_DATABASE_POOL_RECYCLE", 3600)
+            ),
             redis_url=environ.get("LOGISTIC_REDIS_URL") or None,
             redis_prefix=environ.get("LOGISTIC_REDIS_PREFIX", "logistic:"),
             cache_ttl=timedelta(seconds=_positive_int(environ, "LOGISTIC_CACHE_TTL", 4 * 3600)),

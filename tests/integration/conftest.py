@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.migrate import upgrade
 from logistic.domain.centers import LOGISTICS_CENTERS
+from tests.integration.redis_cluster import redis_cluster_prefix as redis_cluster_prefix
+from tests.integration.redis_cluster import redis_cluster_url as redis_cluster_url
 from tests.integration.sql_backends import (
     ALL_BACKENDS,
     SQL_BACKENDS,

@@ -32,14 +32,21 @@ def _sleep(delta: timedelta) -> None:
     time.sleep(delta.total_seconds())
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("redis-cluster", marks=pytest.mark.redis),
+    ]
+)
 def subject(request: pytest.FixtureRequest) -> Iterator[CacheUnderTest]:
     if request.param == "memory":
         clock = FixedClock(datetime(2024, 5, 1, 9, 30, tzinfo=UTC))
         yield CacheUnderTest(MemoryCache(clock), clock.advance)
         return
-    url: str = request.getfixturevalue("redis_url")
-    prefix: str = request.getfixturevalue("redis_prefix")
+    cluster = request.param == "redis-cluster"
+    url: str = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
+    prefix: str = request.getfixturevalue("redis_cluster_prefix" if cluster else "redis_prefix")
     # A generous timeout: this suite checks behaviour, not speed, and must not flake.
     client = redis_client(url, timeout_seconds=1)
     yield CacheUnderTest(RedisCache(client, prefix=prefix), _sleep)
@@ -215,6 +222,7 @@ def test_a_rediss_url_speaks_tls() -> None:
 )
 def test_an_unreachable_cluster_is_unavailable_quickly(url: str) -> None:
     started = time.monotonic()
+    client = redis_client(url.format(port=free_port()))  # connects nothing yet
     with pytest.raises(CacheUnavailable):
-        redis_client(url.format(port=free_port()))
+        RedisCache(client).get("shipment:1")
     assert time.monotonic() - started < 1

@@ -38,7 +38,14 @@ def _sleep(delta: timedelta) -> None:
     time.sleep(delta.total_seconds())
 
 
-@pytest.fixture(params=["memory", "file", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        "file",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("redis-cluster", marks=pytest.mark.redis),
+    ]
+)
 def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LockUnderTest]:
     if request.param in ("memory", "file"):
         clock = FixedClock(datetime(2026, 11, 25, 0, 0, tzinfo=UTC))
@@ -48,8 +55,9 @@ def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LockUnde
         else:
             yield LockUnderTest(FileLock(tmp_path, clock), FileLock(tmp_path, clock), clock.advance)
         return
-    url: str = request.getfixturevalue("redis_url")
-    prefix: str = request.getfixturevalue("redis_prefix")
+    cluster = request.param == "redis-cluster"
+    url: str = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
+    prefix: str = request.getfixturevalue("redis_cluster_prefix" if cluster else "redis_prefix")
     client, other = redis_client(url, timeout_seconds=1), redis_client(url, timeout_seconds=1)
     yield LockUnderTest(RedisLock(client, prefix), RedisLock(other, prefix), _sleep)
     client.close()

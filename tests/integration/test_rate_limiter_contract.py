@@ -21,13 +21,22 @@ MINUTE = timedelta(minutes=1)
 NOW = datetime(2026, 11, 25, 4, 0, 30, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("redis-cluster", marks=pytest.mark.redis),
+    ]
+)
 def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
     if request.param == "memory":
         yield MemoryRateLimiter()
         return
-    client = redis_client(request.getfixturevalue("redis_url"), timeout_seconds=1)
-    yield RedisRateLimiter(client, prefix=request.getfixturevalue("redis_prefix"))
+    cluster = request.param == "redis-cluster"
+    url: str = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
+    prefix: str = request.getfixturevalue("redis_cluster_prefix" if cluster else "redis_prefix")
+    client = redis_client(url, timeout_seconds=1)
+    yield RedisRateLimiter(client, prefix=prefix)
     client.close()
 
 

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TypeAlias
+from typing import Any, TypeAlias, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
+from redis.commands.core import Script
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
 from logistic.domain.errors import CacheUnavailable
 
-RedisLike: TypeAlias = redis.Redis | RedisCluster
-
 HEALTH_CHECK_INTERVAL_SECONDS = 30
+# While no cluster node answers, a caller fails at once instead of waiting for a timeout.
+CLUSTER_RETRY_SECONDS = 1.0
 _CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 # RedisClusterException is not a RedisError: redis-py raises it when no node answers.
 _DRIVER_ERRORS = (redis.RedisError, RedisClusterException)
@@ -63,15 +66,76 @@ def _unavailable_on_error(operation: str) -> Iterator[None]:
         raise CacheUnavailable(f"redis cache {operation} failed: {error}") from error
 
 
+class LazyRedisCluster:
+    """A RedisCluster built on first use instead of at start.
+
+    redis-py's RedisCluster loads the slot map in its constructor, so a process
+    started while the cluster is down could not start at all. Through this class
+    every use builds the client until a node answers (failing at once, with the
+    last error, for `retry_seconds` after a failed attempt); then every attribute
+    is the built client's. Driver errors pass through for the adapters to translate.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], RedisCluster],
+        retry_seconds: float = CLUSTER_RETRY_SECONDS,
+    ) -> None:
+        self._build = build
+        self._retry_seconds = retry_seconds
+        self._lock = threading.Lock()
+        self._client: RedisCluster | None = None
+        self._failure: tuple[float, RedisClusterException | redis.RedisError] | None = None
+
+    def register_script(self, script: str) -> Script:
+        # Given bytes, Script needs no encoder from the client, so registering connects
+        # nothing; running it calls evalsha and script_load, which reach the cluster.
+        return Script(cast(RedisCluster, self), script.encode())
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._cluster(), name)
+
+    def _cluster(self) -> RedisCluster:
+        client = self._client
+        if client is not None:
+            return client
+        with self._lock:
+            if self._client is not None:
+                return self._client
+            if self._failure is not None:
+                failed_at, error = self._failure
+                if time.monotonic() - failed_at < self._retry_seconds:
+                    raise RedisClusterException(f"no cluster node answered lately: {error}")
+            try:
+                self._client = self._build()
+            except _DRIVER_ERRORS as error:
+                self._failure = (time.monotonic(), error)
+                raise
+            self._failure = None
+            return self._client
+
+
+RedisLike: TypeAlias = redis.Redis | RedisCluster | LazyRedisCluster
+
+
 def redis_client(url: str, timeout_seconds: float = 0.05) -> RedisLike:
     """A client for `url` that gives up quickly, so a slow Redis never slows an answer.
 
-    `redis://` and `rediss://` (TLS) give a `redis.Redis`, which connects on first use.
+    Nothing connects here. `redis://` and `rediss://` (TLS) give a `redis.Redis`.
     `redis+cluster://`, `rediss+cluster://` or the query parameter `cluster=true` give a
-    `RedisCluster`: redis-py loads the cluster's slot map in that constructor, so it
-    contacts a node here, and CacheUnavailable is raised when none answers.
-    Failed commands are not retried: a call gives up after one connect and one read
-    timeout at most, and the caller falls back to the database.
+    LazyRedisCluster: its first use loads the cluster's slot map, and while no node
+    answers every call raises (CacheUnavailable from RedisCache), so a process that
+    starts during a cluster outage serves from the database and uses the cluster once
+    it is back. Failed commands are not retried: a call gives up after one connect and
+    one read timeout at most, and the caller falls back to the database.
     """
     plain_url, cluster = _cluster_mode(url)
     options = {
@@ -82,8 +146,7 @@ def redis_client(url: str, timeout_seconds: float = 0.05) -> RedisLike:
     }
     if not cluster:
         return redis.Redis.from_url(plain_url, **options)
-    with _unavailable_on_error("connect"):
-        return RedisCluster.from_url(plain_url, **options)
+    return LazyRedisCluster(lambda: RedisCluster.from_url(plain_url, **options))
 
 
 def _cluster_mode(url: str) -> tuple[str, bool]:

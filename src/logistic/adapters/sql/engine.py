@@ -11,18 +11,20 @@ from sqlalchemy.engine import Connection, Engine
 
 BUSY_TIMEOUT_MS = 5000
 MYSQL_CONNECT_TIMEOUT_S = 10
+# Keep it below the idle timeout of any proxy or load balancer in front of the database.
+POOL_RECYCLE_S = 3600
 
 # Execution option asking for a transaction that will write (see `writer`).
 WRITE_OPTION = "logistic_write"
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, pool_recycle_s: int = POOL_RECYCLE_S) -> Engine:
     """An engine for a SQLite or MariaDB/MySQL URL."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() in ("mysql", "mariadb"):
-        return _mysql_engine(parsed)
+        return _mysql_engine(parsed, pool_recycle_s)
     return sa.create_engine(parsed, pool_pre_ping=True)
 
 
@@ -59,7 +61,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     return engine
 
 
-def _mysql_engine(url: sa.URL) -> Engine:
+def _mysql_engine(url: sa.URL, pool_recycle_s: int) -> Engine:
     if url.drivername in ("mysql", "mariadb"):
         url = url.set(drivername=f"{url.drivername}+pymysql")
     if "charset" not in url.query:
@@ -70,7 +72,7 @@ def _mysql_engine(url: sa.URL) -> Engine:
     return sa.create_engine(
         url,
         pool_pre_ping=True,
-        pool_recycle=3600,
+        pool_recycle=pool_recycle_s,
         isolation_level="READ COMMITTED",
         connect_args=connect_args,
     )

@@ -31,6 +31,8 @@ RECIPIENT_SEQUENCE = "recipients.id"
 _MAX_KEY = 2**63 - 1
 # Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails.
 _ALLOCATION_ATTEMPTS = 3
+# Two syncs racing (every replica runs `logistic migrate`): the loser's INSERT fails.
+_SYNC_ATTEMPTS = 3
 
 _SHIPMENT = (
     select(
@@ -75,15 +77,28 @@ def ping(engine: Engine) -> None:
 
 
 class SqlShipmentRepository:
-    def __init__(self, engine: Engine) -> None:
+    """Shipments on `engine`; `get` reads `read_engine` (a replica) when one is given.
+
+    Everything else, writes and the checks that follow them (`event_count`), stays
+    on the primary: a replica may lag behind it.
+    """
+
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
         self._engine = engine
         self._writer = writer(engine)
+        self._reader = engine if read_engine is None else read_engine
 
     def get(self, sno: int) -> Shipment | None:
         if not 0 < sno <= _MAX_KEY:
             return None
-        with _storage_errors(), self._engine.connect() as connection:
-            return _load(connection, sno)
+        with _storage_errors():
+            with self._reader.connect() as connection:
+                found = _load(connection, sno)
+            if found is None and self._reader is not self._engine:
+                # An order created a moment ago may not have reached the replica yet.
+                with self._engine.connect() as connection:
+                    found = _load(connection, sno)
+        return found
 
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
         if not shipments:
@@ -197,25 +212,35 @@ class SqlLocationCatalog:
         by_id = {location.id: location for location in wanted}
         if not by_id:
             return
-        with _storage_errors(), self._writer.begin() as connection:
-            stored = {
-                row.id: _location(row)
-                for row in connection.execute(
-                    select(locations).where(locations.c.id.in_(by_id))
-                ).all()
-            }
-            missing = [_location_row(loc) for key, loc in by_id.items() if key not in stored]
-            changed = [
-                {**_location_fields(loc), "location_id": key}
-                for key, loc in by_id.items()
-                if key in stored and stored[key] != loc
-            ]
-            if missing:
-                connection.execute(insert(locations), missing)
-            if changed:
-                connection.execute(
-                    update(locations).where(locations.c.id == bindparam("location_id")), changed
-                )
+        with _storage_errors():
+            for attempt in range(1, _SYNC_ATTEMPTS + 1):
+                try:
+                    with self._writer.begin() as connection:
+                        _sync_locations(connection, by_id)
+                    return
+                except IntegrityError:
+                    # Another process inserted the same centers first: look again.
+                    if attempt == _SYNC_ATTEMPTS:
+                        raise
+
+
+def _sync_locations(connection: Connection, by_id: dict[int, Location]) -> None:
+    stored = {
+        row.id: _location(row)
+        for row in connection.execute(select(locations).where(locations.c.id.in_(by_id))).all()
+    }
+    missing = [_location_row(loc) for key, loc in by_id.items() if key not in stored]
+    changed = [
+        {**_location_fields(loc), "location_id": key}
+        for key, loc in by_id.items()
+        if key in stored and stored[key] != loc
+    ]
+    if missing:
+        connection.execute(insert(locations), missing)
+    if changed:
+        connection.execute(
+            update(locations).where(locations.c.id == bindparam("location_id")), changed
+        )
 
 
 def _take(connection: Connection, name: str, column: Column[int], count: int) -> int:

@@ -1,0 +1,55 @@
+"""The database settings reach the engines; nothing here connects."""
+
+from __future__ import annotations
+
+import pytest
+
+from logistic.container import Container
+from logistic.settings import ConfigurationError, Settings
+
+PRIMARY = "mysql+pymysql://logistic:secret@db-primary.invalid/logistic"
+REPLICA = "mysql+pymysql://logistic:secret@db-replica.invalid/logistic"
+
+
+def _container(**environ: str) -> Container:
+    return Container(
+        settings=Settings.from_environ(
+            {"LOGISTIC_HOME": "/nonexistent", "LOGISTIC_DATABASE_URL": PRIMARY, **environ}
+        )
+    )
+
+
+def test_without_a_read_url_reads_use_the_primary_engine() -> None:
+    container = _container()
+
+    assert container.read_engine() is container.engine()
+    container.shutdown_resources()
+
+
+def test_a_read_url_gets_an_engine_of_its_own() -> None:
+    container = _container(LOGISTIC_DATABASE_READ_URL=REPLICA)
+
+    assert container.read_engine().url.host == "db-replica.invalid"
+    assert container.engine().url.host == "db-primary.invalid"
+    container.shutdown_resources()
+
+
+def test_pool_recycling_applies_to_both_engines() -> None:
+    container = _container(LOGISTIC_DATABASE_READ_URL=REPLICA, LOGISTIC_DATABASE_POOL_RECYCLE="280")
+
+    assert container.engine().pool._recycle == 280
+    assert container.read_engine().pool._recycle == 280
+    container.shutdown_resources()
+
+
+def test_connections_are_recycled_after_an_hour_by_default() -> None:
+    container = _container()
+
+    assert container.engine().pool._recycle == 3600
+    container.shutdown_resources()
+
+
+@pytest.mark.parametrize("url", ["sqlite:///replica.db", "postgresql://replica/logistic"])
+def test_a_read_url_must_be_a_mysql_replica(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="LOGISTIC_DATABASE_READ_URL"):
+        Settings.from_environ({"LOGISTIC_HOME": "/nonexistent", "LOGISTIC_DATABASE_READ_URL": url})
