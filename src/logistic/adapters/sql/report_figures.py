@@ -1,16 +1,15 @@
 """Report figures computed by the database: a few aggregates, each over an index alone.
 
-No query reads the tracking events, and none returns more than a few thousand
-rows. Which index serves which figure (measured on MariaDB at 1,000,000 orders):
+No query reads the tracking events or an order's row, and none returns more
+than a few thousand rows. Which index serves which figure (see migrations 0003
+and 0004; measured on MariaDB at 1,000,000 orders, the whole report takes
+about a second):
 
-* status and location counts: a scan of (current_status, last_event_at) and of
-  (current_location_id). A condition on created_at would force a read of every
-  row, so all orders are counted, less the few created after the instant
-  (found through the created_at index);
-* stuck orders: a range of (current_status, last_event_at) per unfinished status
-  (again less the newer orders);
+* counts by status, and stuck orders: (current_status, last_event_at, created_at),
+  scanned whole, and by range for each unfinished status;
+* counts by location: (current_location_id, created_at), scanned whole;
 * recent deliveries, transit times and the on-time rate: a range of
-  (delivered_at, created_at, promised_by), which holds every column they need.
+  (delivered_at, created_at, promised_by).
 """
 
 from __future__ import annotations
@@ -113,23 +112,23 @@ class SqlReportFigures:
 
 
 def _counts_as_of(connection: Connection, column: Any, as_of: datetime) -> Counter[Any]:
-    """Orders created at or before `as_of`, counted by `column`: all of them, less the newer."""
-    everything = select(column, func.count()).group_by(column)
-    counts: Counter[Any] = Counter()
-    for key, count in connection.execute(everything):
-        counts[key] += int(count)
-    for key, count in connection.execute(everything.where(orders.c.created_at > as_of)):
-        counts[key] -= int(count)
-    return +counts  # drops the groups made only of newer orders
+    """Orders created at or before `as_of`, counted by `column`."""
+    rows = connection.execute(
+        select(column, func.count()).where(orders.c.created_at <= as_of).group_by(column)
+    )
+    return Counter({key: int(count) for key, count in rows})
 
 
 def _stuck(connection: Connection, as_of: datetime, stuck_after: timedelta) -> int:
-    quiet = select(func.count()).where(
-        orders.c.current_status.in_(_UNFINISHED), orders.c.last_event_at < as_of - stuck_after
+    return int(
+        connection.execute(
+            select(func.count()).where(
+                orders.c.current_status.in_(_UNFINISHED),
+                orders.c.last_event_at < as_of - stuck_after,
+                orders.c.created_at <= as_of,
+            )
+        ).scalar_one()
     )
-    everything = connection.execute(quiet).scalar_one()
-    newer = connection.execute(quiet.where(orders.c.created_at > as_of)).scalar_one()
-    return int(everything) - int(newer)
 
 
 def _delivered_between(connection: Connection, after: datetime, until: datetime) -> int:
