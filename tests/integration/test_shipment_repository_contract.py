@@ -185,6 +185,60 @@ def test_concurrent_batches_never_share_a_sno(shipment_backend: Backend) -> None
         assert repository.get(shipment.sno) == shipment
 
 
+# --- add_in_bulk ------------------------------------------------------------------------
+
+
+def as_planned(shipment: Shipment) -> tuple[Any, ...]:
+    """What a caller planned: everything but the ids the repository gives."""
+    return (
+        (shipment.recipient.name, shipment.recipient.phone, shipment.recipient.address),
+        (shipment.origin_id, shipment.destination_id, shipment.created_at, shipment.promised_by),
+        tuple((e.status, e.location_id, e.occurred_at, e.note) for e in shipment.events),
+    )
+
+
+def planned(new: NewShipment) -> tuple[Any, ...]:
+    plan = new.plan
+    return (
+        (new.recipient.name, new.recipient.phone, new.recipient.address),
+        (plan.origin_id, plan.destination_id, plan.created_at, new.promised_by),
+        tuple((e.status, e.location_id, e.occurred_at, e.note) for e in plan.events),
+    )
+
+
+def test_bulk_added_shipments_read_back_as_planned(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    noted = TrackingEvent(
+        Status.PACKAGE_RECEIVED, 2, datetime(2026, 3, 12, 18, 0, 0, 1, tzinfo=TAIPEI), note="包裹"
+    )
+    news = [*generated(50, seed=5), new_shipment(), new_shipment(created(), noted)]
+
+    snos = repository.add_in_bulk(news)
+
+    assert len(snos) == repository.count() == 52
+    found = [repository.get(sno) for sno in snos]
+    assert [as_planned(shipment) for shipment in found if shipment] == [planned(n) for n in news]
+    event_ids = [event.id for shipment in found if shipment for event in shipment.events]
+    assert None not in event_ids
+    assert len(set(event_ids)) == len(event_ids)
+
+
+def test_bulk_snos_follow_the_stored_ones(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [first] = repository.add_many([new_shipment(created())])
+
+    snos = repository.add_in_bulk(generated(3, seed=1))
+    [last] = repository.add_many([new_shipment(created())])
+
+    assert list(snos) == list(range(first.sno + 1, first.sno + 4))
+    assert last.sno > snos[-1]
+
+
+def test_bulk_adding_nothing_stores_nothing(shipment_backend: Backend) -> None:
+    assert list(shipment_backend.shipments.add_in_bulk([])) == []
+    assert shipment_backend.shipments.count() == 0
+
+
 # --- append_event -----------------------------------------------------------------------
 
 
@@ -383,6 +437,53 @@ def test_snos_continue_after_stored_data_when_the_sequence_is_new(
     assert after.recipient.id == max(shipment.recipient.id for shipment in stored) + 1
 
 
+def test_a_bulk_order_row_summarises_its_history(sql_shipment_backend: Backend) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    delivered_at = NOW - timedelta(hours=2)
+    history = (
+        created(NOW - timedelta(days=2)),
+        TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW - timedelta(days=2) + timedelta(hours=3)),
+        TrackingEvent(Status.IN_TRANSIT, 13, NOW - timedelta(days=1)),
+        TrackingEvent(Status.OUT_FOR_DELIVERY, 13, NOW - timedelta(hours=5)),
+        TrackingEvent(Status.DELIVERED, 13, delivered_at),
+    )
+    delivered, fresh = repository.add_in_bulk([new_shipment(*history), new_shipment()])
+    columns = (
+        orders.c.current_status,
+        orders.c.current_location_id,
+        orders.c.last_event_at,
+        orders.c.delivered_at,
+        orders.c.event_count,
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(select(*columns).order_by(orders.c.sno)).all()
+
+    assert [tuple(row) for row in rows] == [
+        ("Delivered", 13, delivered_at, delivered_at, 5),
+        (None, None, None, None, 0),
+    ]
+    assert repository.get(fresh) is not None
+    assert repository.get(delivered) is not None
+
+
+def test_a_bulk_batch_with_an_unknown_center_stores_nothing(
+    sql_shipment_backend: Backend,
+) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    bad = new_shipment(created(), TrackingEvent(Status.PACKAGE_RECEIVED, 404, NOW))
+
+    with pytest.raises(LocationNotFound) as raised:
+        repository.add_in_bulk([*generated(20, seed=1), bad])
+
+    assert raised.value.location_id == 404
+    assert repository.count() == 0
+    assert event_count(engine) == 0
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(recipients)).scalar_one() == 0
+
+
 def statements(engine: Engine, action: Callable[[], object]) -> list[str]:
     """The SQL statements (transaction control left out) that `action` sends."""
     sent: list[str] = []
@@ -420,6 +521,19 @@ def test_a_batch_costs_the_same_round_trips_whatever_its_size(
 
     small = statements(engine, lambda: repository.add_many(generated(1, seed=2)))
     large = statements(engine, lambda: repository.add_many(generated(200, seed=3)))
+
+    assert len(large) == len(small)
+
+
+def test_a_bulk_batch_costs_the_same_round_trips_whatever_its_size(
+    sql_shipment_backend: Backend,
+) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    repository.add_in_bulk(generated(1, seed=1))  # the sequences exist from here on
+
+    small = statements(engine, lambda: repository.add_in_bulk(generated(1, seed=2)))
+    large = statements(engine, lambda: repository.add_in_bulk(generated(300, seed=3)))
 
     assert len(large) == len(small)
 

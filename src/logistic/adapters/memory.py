@@ -54,6 +54,10 @@ class MemoryShipmentRepository:
             self._shipments.update((shipment.sno, shipment) for shipment in stored)
             return stored
 
+    def add_in_bulk(self, shipments: Sequence[NewShipment]) -> range:
+        stored = self.add_many(shipments)
+        return range(stored[0].sno, stored[-1].sno + 1) if stored else range(0)
+
     def append_event(self, sno: int, event: TrackingEvent, expected_events: int) -> Shipment:
         with self._lock:
             shipment = self._shipments.get(sno)

@@ -51,6 +51,8 @@ class Recipient:
 
 
 def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value  # the common case, made cheap: histories are built in UTC
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput("timestamps must carry a time zone")
     return value.astimezone(UTC)

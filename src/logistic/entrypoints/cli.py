@@ -6,7 +6,6 @@ import argparse
 import logging
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,7 +20,9 @@ from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
+from logistic.entrypoints.seeders import default_workers, seed_orders
 from logistic.entrypoints.server import Server
+from logistic.services.seeding import BATCH_SIZE
 
 DEMO_ORDERS = 100
 SCHEDULER_STOP_SECONDS = 30
@@ -33,35 +34,14 @@ def _migrate(container: Container) -> None:
     print(f"schema up to date; {len(LOGISTICS_CENTERS)} logistics centers in place", flush=True)
 
 
-def _progress_printer(label: str) -> Callable[[int, int], None]:
-    started = time.monotonic()
-
-    def show(done: int, total: int) -> None:
-        elapsed = max(time.monotonic() - started, 1e-9)
-        rate = done / elapsed
-        eta = (total - done) / rate if rate else 0.0
-        line = f"{label}: {done}/{total} ({rate:,.0f}/s, ETA {eta:,.0f}s)"
-        if sys.stderr.isatty():
-            end = "\n" if done == total else ""
-            print(f"\r{line}", end=end, file=sys.stderr, flush=True)
-        else:
-            print(line, file=sys.stderr, flush=True)
-
-    return show
-
-
-def _seed(container: Container, orders: int, seed: int | None) -> None:
-    stored = container.seeding().seed(orders, seed=seed, progress=_progress_printer("seeding"))
-    print(f"seeded {stored} orders", flush=True)
-
-
 def cmd_migrate(container: Container, args: argparse.Namespace) -> None:
     _migrate(container)
 
 
 def cmd_seed(container: Container, args: argparse.Namespace) -> None:
     _migrate(container)
-    _seed(container, args.orders, args.seed)
+    workers = args.workers or default_workers(container.settings().embedded)
+    seed_orders(container, args.orders, args.seed, workers, args.batch_size)
 
 
 def cmd_serve(container: Container, args: argparse.Namespace) -> None:
@@ -73,7 +53,7 @@ def cmd_serve(container: Container, args: argparse.Namespace) -> None:
 def cmd_run(container: Container, args: argparse.Namespace) -> None:
     _migrate(container)
     if container.shipments().count() == 0:
-        _seed(container, DEMO_ORDERS, seed=None)
+        seed_orders(container, DEMO_ORDERS)
     container.shutdown_resources()
     if args.no_scheduler:
         cmd_serve(container, args)
@@ -137,6 +117,18 @@ def _speed(text: str) -> float:
     return speed
 
 
+def _count(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a whole number is needed, not {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if _count(text) < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 is needed, not {text!r}")
+    return int(text)
+
+
 def cmd_keys(container: Container, args: argparse.Namespace) -> None:
     key = container.access().create_key(parse_scopes(args.scope))
     settings = container.settings()
@@ -154,9 +146,28 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="create or upgrade the schema, sync logistics centers")
 
-    seed = commands.add_parser("seed", help="migrate, then add N demo orders")
-    seed.add_argument("--orders", type=int, default=DEMO_ORDERS, help="how many (default 100)")
+    seed = commands.add_parser(
+        "seed", help="migrate, then add demo orders until at least N are stored"
+    )
+    seed.add_argument(
+        "--orders",
+        type=_count,
+        default=DEMO_ORDERS,
+        help="how many orders must be stored (default 100); only the missing ones are added",
+    )
     seed.add_argument("--seed", type=int, default=None, help="random seed, for reproducible data")
+    seed.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="processes making and storing batches (default: 1 on SQLite, else one per core)",
+    )
+    seed.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=BATCH_SIZE,
+        help=f"orders per transaction (default {BATCH_SIZE})",
+    )
 
     for name, text in (
         ("serve", "serve the HTTP API with gunicorn"),

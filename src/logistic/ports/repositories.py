@@ -33,6 +33,14 @@ class ShipmentRepository(Protocol):
         """
         ...
 
+    def add_in_bulk(self, shipments: Sequence[NewShipment]) -> range:
+        """Store new shipments as add_many does (atomically, fresh snos), reading nothing back.
+
+        For bulk loads, where the stored shipments are not needed: returns the snos
+        they were given, one contiguous block in the order given (empty for no shipment).
+        """
+        ...
+
     def append_event(self, sno: int, event: TrackingEvent, expected_events: int) -> Shipment:
         """Append one event and update the shipment's current status and location, atomically.
 

@@ -1,18 +1,61 @@
-"""Bulk demo data: many fake orders in batches, each batch one transaction."""
+"""Bulk demo data: make sure some number of orders exist, adding only the missing ones.
+
+Orders are added in batches, each stored in one transaction: a run cut short
+leaves whole orders only, and the next run with the same target adds what is
+still missing. A batch's orders depend only on the seed and on the position of
+its first order, so a resumed run makes the same orders as an uninterrupted one
+(for the same clock), and batches can be made in any order, by any process.
+"""
 
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Callable, Iterator
 from datetime import tzinfo
 
+from attrs import frozen
+
+from logistic.domain.errors import InvalidInput
 from logistic.ports.clock import Clock
 from logistic.ports.people import ContactSource
 from logistic.ports.repositories import ShipmentRepository
 from logistic.services.fake_orders import new_shipments
 from logistic.services.locations import Locations
 
-BATCH_SIZE = 1_000
+BATCH_SIZE = 5_000
+
+
+def random_seed() -> int:
+    return secrets.randbits(63)
+
+
+@frozen
+class Batch:
+    """`size` new orders, the first of which is order number `start` (from 0) of the target."""
+
+    start: int
+    size: int
+
+    def rng(self, seed: int) -> random.Random:
+        return random.Random(f"{seed}:{self.start}")
+
+
+@frozen
+class SeedPlan:
+    """How many orders are wanted, how many are stored, and the batches that make up the rest."""
+
+    wanted: int
+    stored: int
+    batch_size: int = BATCH_SIZE
+
+    @property
+    def missing(self) -> int:
+        return max(self.wanted - self.stored, 0)
+
+    def batches(self) -> Iterator[Batch]:
+        for start in range(self.stored, self.wanted, self.batch_size):
+            yield Batch(start, min(self.batch_size, self.wanted - start))
 
 
 class Seeding:
@@ -30,28 +73,36 @@ class Seeding:
         self._clock = clock
         self._zone = zone
 
+    def plan(self, orders: int, batch_size: int = BATCH_SIZE) -> SeedPlan:
+        """What it takes for at least `orders` orders to be stored."""
+        if orders < 0:
+            raise InvalidInput("the number of orders cannot be negative")
+        if batch_size < 1:
+            raise InvalidInput("a batch holds at least one order")
+        return SeedPlan(orders, self._shipments.count(), batch_size)
+
+    def stored(self) -> int:
+        return self._shipments.count()
+
+    def add(self, batch: Batch, seed: int) -> int:
+        """Make and store one batch of orders in one transaction; returns how many."""
+        planned = new_shipments(
+            batch.size, batch.rng(seed), self._locations, self._contacts, self._clock, self._zone
+        )
+        return len(self._shipments.add_in_bulk(planned))
+
     def seed(
         self,
         orders: int,
         seed: int | None = None,
         batch_size: int = BATCH_SIZE,
-        progress: Callable[[int, int], None] = lambda done, total: None,
+        progress: Callable[[int, int], None] = lambda added, missing: None,
     ) -> int:
-        """Store `orders` new orders; every batch is whole or absent. Returns how many."""
-        rng = random.Random(seed)
-        done = 0
-        for size in _batches(orders, batch_size):
-            planned = new_shipments(
-                size, rng, self._locations, self._contacts, self._clock, self._zone
-            )
-            self._shipments.add_many(planned)
-            done += size
-            progress(done, orders)
-        return done
-
-
-def _batches(total: int, size: int) -> Iterator[int]:
-    full, rest = divmod(total, size)
-    yield from [size] * full
-    if rest:
-        yield rest
+        """Make sure at least `orders` orders are stored (in this process); returns the added."""
+        plan = self.plan(orders, batch_size)
+        seed = random_seed() if seed is None else seed
+        added = 0
+        for batch in plan.batches():
+            added += self.add(batch, seed)
+            progress(added, plan.missing)
+        return added

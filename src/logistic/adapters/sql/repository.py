@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import evolve
 from sqlalchemy import Column, Row, bindparam, func, insert, select, text, update
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from logistic.adapters.sql.bulk import insert_in_bulk
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.tables import locations, orders, recipients, sequences, tracking_events
 from logistic.domain.errors import (
@@ -33,6 +34,8 @@ _MAX_KEY = 2**63 - 1
 _ALLOCATION_ATTEMPTS = 3
 # Two syncs racing (every replica runs `logistic migrate`): the loser's INSERT fails.
 _SYNC_ATTEMPTS = 3
+
+T = TypeVar("T")
 
 _SHIPMENT = (
     select(
@@ -103,20 +106,8 @@ class SqlShipmentRepository:
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
         if not shipments:
             return []
-        with _storage_errors():
-            first_sno, first_recipient = self._allocate(len(shipments))
-            planned = [
-                _planned(first_sno + offset, first_recipient + offset, new)
-                for offset, new in enumerate(shipments)
-            ]
-            try:
-                with self._writer.begin() as connection:
-                    event_ids = _insert(connection, planned)
-            except IntegrityError as error:
-                unknown = self._unknown_locations(planned)
-                if unknown:
-                    raise LocationNotFound(min(unknown)) from error
-                raise
+        planned = self._numbered(shipments)
+        event_ids = self._write(planned, _insert)
         return [
             evolve(
                 shipment,
@@ -129,6 +120,35 @@ class SqlShipmentRepository:
             )
             for shipment in planned
         ]
+
+    def add_in_bulk(self, shipments: Sequence[NewShipment]) -> range:
+        if not shipments:
+            return range(0)
+        planned = self._numbered(shipments)
+        self._write(planned, insert_in_bulk)
+        return range(planned[0].sno, planned[-1].sno + 1)
+
+    def _numbered(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+        with _storage_errors():
+            first_sno, first_recipient = self._allocate(len(shipments))
+        return [
+            _planned(first_sno + offset, first_recipient + offset, new)
+            for offset, new in enumerate(shipments)
+        ]
+
+    def _write(
+        self, planned: Sequence[Shipment], insert: Callable[[Connection, Sequence[Shipment]], T]
+    ) -> T:
+        """`insert(connection, planned)` in one writing transaction, driver errors translated."""
+        with _storage_errors():
+            try:
+                with self._writer.begin() as connection:
+                    return insert(connection, planned)
+            except IntegrityError as error:
+                unknown = self._unknown_locations(planned)
+                if unknown:
+                    raise LocationNotFound(min(unknown)) from error
+                raise
 
     def append_event(self, sno: int, event: TrackingEvent, expected_events: int) -> Shipment:
         if not 0 < sno <= _MAX_KEY:

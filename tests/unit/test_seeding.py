@@ -1,0 +1,221 @@
+"""Seeding in memory: exactly the missing orders, valid and reproducible; progress lines."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from logistic.adapters.clock import FixedClock
+from logistic.adapters.faker_people import FakerContacts
+from logistic.adapters.memory import MemoryLocationCatalog, MemoryShipmentRepository
+from logistic.container import memory_container
+from logistic.domain.centers import LOGISTICS_CENTERS
+from logistic.domain.errors import InvalidInput
+from logistic.domain.model import Shipment
+from logistic.domain.status import is_valid_history
+from logistic.entrypoints.progress import Progress
+from logistic.entrypoints.seeders import seed_orders
+from logistic.services.locations import Locations
+from logistic.services.seeding import Batch, Seeding, SeedPlan
+
+NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+CONTACTS = FakerContacts(pool_size=50)
+
+
+def seeding(repository: MemoryShipmentRepository | None = None) -> Seeding:
+    return Seeding(
+        shipments=repository or MemoryShipmentRepository(),
+        locations=Locations(MemoryLocationCatalog(LOGISTICS_CENTERS)),
+        contacts=CONTACTS,
+        clock=FixedClock(NOW),
+        zone=ZoneInfo("Asia/Taipei"),
+    )
+
+
+def content(shipment: Shipment) -> tuple[object, ...]:
+    """Everything but the ids the repository gave."""
+    return (
+        shipment.recipient.name,
+        shipment.recipient.phone,
+        shipment.recipient.address,
+        shipment.origin_id,
+        shipment.destination_id,
+        shipment.created_at,
+        shipment.promised_by,
+        tuple((event.status, event.location_id, event.occurred_at) for event in shipment.events),
+    )
+
+
+def assert_valid(shipment: Shipment) -> None:
+    assert is_valid_history(shipment.statuses)
+    moments = [event.occurred_at for event in shipment.events]
+    assert all(earlier <= later for earlier, later in pairwise(moments))
+    assert shipment.created_at == moments[0] <= NOW
+    assert shipment.promised_by > shipment.created_at
+
+
+# --- the plan ----------------------------------------------------------------------------
+
+
+def test_the_batches_cover_exactly_the_missing_orders() -> None:
+    plan = SeedPlan(wanted=2_500, stored=300, batch_size=1_000)
+
+    assert plan.missing == 2_200
+    assert list(plan.batches()) == [Batch(300, 1_000), Batch(1_300, 1_000), Batch(2_300, 200)]
+
+
+def test_nothing_is_missing_when_enough_are_stored() -> None:
+    plan = SeedPlan(wanted=100, stored=250, batch_size=1_000)
+
+    assert plan.missing == 0
+    assert list(plan.batches()) == []
+
+
+@pytest.mark.parametrize(("orders", "batch_size"), [(-1, 10), (10, 0)])
+def test_a_negative_target_or_an_empty_batch_is_refused(orders: int, batch_size: int) -> None:
+    with pytest.raises(InvalidInput):
+        seeding().plan(orders, batch_size)
+
+
+# --- seeding -----------------------------------------------------------------------------
+
+
+def test_seeding_stores_exactly_the_orders_asked_for_all_valid() -> None:
+    repository = MemoryShipmentRepository()
+    reported: list[tuple[int, int]] = []
+
+    added = seeding(repository).seed(
+        2_500, seed=1, batch_size=1_000, progress=lambda done, total: reported.append((done, total))
+    )
+
+    assert added == repository.count() == 2_500
+    assert reported == [(1_000, 2_500), (2_000, 2_500), (2_500, 2_500)]
+    for shipment in repository.all():
+        assert_valid(shipment)
+
+
+def test_seeding_adds_only_the_missing_orders() -> None:
+    repository = MemoryShipmentRepository()
+    service = seeding(repository)
+    service.seed(700, seed=1, batch_size=500)
+
+    assert service.seed(700, seed=1, batch_size=500) == 0
+    assert service.seed(500, seed=1, batch_size=500) == 0
+    assert service.seed(1_200, seed=1, batch_size=500) == 500
+    assert repository.count() == 1_200
+
+
+def test_the_same_seed_makes_the_same_orders() -> None:
+    first, second = MemoryShipmentRepository(), MemoryShipmentRepository()
+    seeding(first).seed(1_500, seed=42, batch_size=400)
+    seeding(second).seed(1_500, seed=42, batch_size=400)
+
+    assert [content(s) for s in first.all()] == [content(s) for s in second.all()]
+
+
+def test_another_seed_makes_other_orders() -> None:
+    first, second = MemoryShipmentRepository(), MemoryShipmentRepository()
+    seeding(first).seed(200, seed=1)
+    seeding(second).seed(200, seed=2)
+
+    assert [content(s) for s in first.all()] != [content(s) for s in second.all()]
+
+
+def test_a_resumed_run_makes_the_same_orders_as_an_uninterrupted_one() -> None:
+    whole, resumed = MemoryShipmentRepository(), MemoryShipmentRepository()
+    seeding(whole).seed(2_000, seed=7, batch_size=500)
+    seeding(resumed).seed(1_000, seed=7, batch_size=500)
+    seeding(resumed).seed(2_000, seed=7, batch_size=500)
+
+    assert [content(s) for s in whole.all()] == [content(s) for s in resumed.all()]
+
+
+def test_batches_can_be_made_in_any_order() -> None:
+    plan = SeedPlan(wanted=1_500, stored=0, batch_size=500)
+    in_order, reversed_ = MemoryShipmentRepository(), MemoryShipmentRepository()
+    for batch in plan.batches():
+        seeding(in_order).add(batch, seed=3)
+    for batch in reversed(list(plan.batches())):
+        seeding(reversed_).add(batch, seed=3)
+
+    assert sorted(content(s) for s in in_order.all()) == sorted(content(s) for s in reversed_.all())
+
+
+# --- the command, in one process ---------------------------------------------------------
+
+
+def test_the_command_says_what_it_adds_and_then_that_nothing_is_missing() -> None:
+    container = memory_container(now=NOW)
+    out = io.StringIO()
+
+    assert seed_orders(container, 1_200, seed=1, batch_size=500, out=out) == 1_200
+    assert seed_orders(container, 1_000, seed=1, batch_size=500, out=out) == 0
+
+    assert out.getvalue().splitlines() == [
+        "0 orders are stored; adding 1,200",
+        "1,200 orders added; 1,200 stored",
+        "1,200 orders are stored (1,000 wanted): none added",
+    ]
+    assert container.shipments().count() == 1_200
+
+
+# --- progress ----------------------------------------------------------------------------
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_off_a_terminal_progress_is_a_line_per_tenth_and_every_five_seconds() -> None:
+    ticks, out = Ticks(), io.StringIO()
+    progress = Progress(1_000, "seeding", stream=out, terminal=False, clock=ticks)
+
+    for _ in range(25):  # 40 each: a tenth every two and a half steps
+        ticks.now += 0.125
+        progress.advance(40)
+    progress.finish()
+
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 10
+    assert lines[0] == "seeding: 120/1,000 (12%), 320/s, ETA 0:03, 0:00 elapsed"
+    assert lines[-1] == "seeding: 1,000/1,000 (100%), 320/s, ETA 0:00, 0:03 elapsed"
+    assert "\r" not in out.getvalue()
+
+
+def test_off_a_terminal_a_slow_run_still_writes_a_line_every_five_seconds() -> None:
+    ticks, out = Ticks(), io.StringIO()
+    progress = Progress(1_000_000, "seeding", stream=out, terminal=False, clock=ticks)
+
+    for _ in range(12):
+        ticks.now += 1
+        progress.advance(100)
+
+    assert out.getvalue().splitlines() == [
+        "seeding: 500/1,000,000 (0%), 100/s, ETA 2:46:35, 0:05 elapsed",
+        "seeding: 1,000/1,000,000 (0%), 100/s, ETA 2:46:30, 0:10 elapsed",
+    ]
+
+
+def test_on_a_terminal_progress_is_one_bar_redrawn_in_place() -> None:
+    ticks, out = Ticks(), io.StringIO()
+    progress = Progress(1_000, "seeding", stream=out, terminal=True, clock=ticks)
+
+    for _ in range(4):
+        ticks.now += 1
+        progress.advance(250)
+    progress.finish()
+
+    text = out.getvalue()
+    assert text.count("\r") == 4
+    assert text.count("\n") == 1
+    assert text.endswith("\n")
+    assert "\rseeding [" + "#" * 7 + "." * 23 + "] 250/1,000 250/s ETA 0:03\x1b[K" in text
+    assert "\rseeding [" + "#" * 30 + "] 1,000/1,000 250/s ETA 0:00\x1b[K\n" in text
