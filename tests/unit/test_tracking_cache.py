@@ -33,6 +33,7 @@ class Switchable(MemoryCache):
     """A memory cache that can be taken down and brought back; it remembers each TTL set."""
 
     down = False
+    deletes_fail = False
     ttls: dict[str, timedelta]
 
     def get(self, key: str) -> bytes | None:
@@ -46,6 +47,8 @@ class Switchable(MemoryCache):
 
     def delete(self, *keys: str) -> None:
         self._fail()
+        if self.deletes_fail:
+            raise CacheUnavailable("the connection broke")
         super().delete(*keys)
 
     def _fail(self) -> None:
@@ -158,6 +161,23 @@ def test_a_write_while_the_cache_is_down_succeeds_and_the_stale_body_goes_when_i
     cache.down = False
     assert cache.get(tracking_key(sno, View.MASKED)) is not None  # the stale body is still there
     assert _status(client, sno) == IT  # the next request deletes it first
+
+
+def test_a_body_awaiting_its_delete_is_never_served(
+    client: FlaskClient, container: Container, cache: Switchable, key: str
+) -> None:
+    sno = shipment_with(container, [C, PR])
+    assert _status(client, sno) == PR
+    cache.down = True
+    assert post_event(client, sno, NEXT_HOP, key).status_code == 201
+    cache.down = False
+    cache.deletes_fail = True  # the cache answers reads again, but the retried delete fails
+
+    assert _status(client, sno) == IT
+
+    cache.deletes_fail = False
+    assert _status(client, sno) == IT
+    assert b"In Transit" in (cache.get(tracking_key(sno)) or b"In Transit")
 
 
 def test_without_the_retry_the_ttl_bounds_a_stale_body(

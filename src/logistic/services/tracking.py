@@ -85,7 +85,8 @@ class Tracking:
     def body(self, sno: int, view: View = View.MASKED) -> bytes:
         self._retry_deletes()
         key = tracking_key(sno, view)
-        cached = self._get(key)
+        # A key still awaiting its delete may hold a stale body: never serve it.
+        cached = None if key in self._pending_deletes else self._get(key)
         if cached is not None:
             return cached
         if self._negative_ttl and self._get(missing_key(sno)) is not None:
