@@ -270,3 +270,9 @@ def test_get_on_the_events_route_is_405_json(client: FlaskClient, container: Con
     response = client.get(f"/shipments/{sno}/events")
     assert_error(response, 405)
     assert "POST" in response.headers["Allow"]
+
+
+def test_options_needs_no_key(client: FlaskClient, container: Container) -> None:
+    response = client.options("/shipments/1/events")
+    assert response.status_code == 200
+    assert "POST" in response.headers["Allow"]

@@ -37,7 +37,7 @@ class Access:
                 found = stored
         if found is None:
             raise Unauthorized("the API key is not valid")
-        return Caller(f"key:{found.digest[:12]}", found.scopes, authenticated=True)
+        return Caller(f"key:{found.digest}", found.scopes, authenticated=True)
 
     def authorize(self, caller: Caller, scope: Scope, always: bool = True) -> None:
         """Raise unless `caller` holds `scope`; `always=False` admits anyone while no key is set."""

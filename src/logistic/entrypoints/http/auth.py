@@ -45,7 +45,9 @@ def guard(app: Flask, blueprint: str, scope: Scope, always: bool = True) -> None
     """Every route of `blueprint` in `app` needs `scope` (see `require`)."""
 
     def check() -> None:
-        require(scope, always=always)
+        # A CORS preflight carries no credentials; Flask answers it without running a view.
+        if request.method != "OPTIONS":
+            require(scope, always=always)
 
     app.before_request_funcs.setdefault(blueprint, []).append(check)
 
