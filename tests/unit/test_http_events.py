@@ -229,6 +229,16 @@ BAD_BODIES: list[tuple[str, bytes | object, str]] = [
         "occurred_at",
     ),
     (
+        "occurred_at out of range in UTC",
+        {"status": "Package Received", "location_id": 2, "occurred_at": "0001-01-01T00:00+01:00"},
+        "occurred_at",
+    ),
+    (
+        "occurred_at without a time",
+        {"status": "Package Received", "location_id": 2, "occurred_at": "2026-11-25"},
+        "occurred_at",
+    ),
+    (
         "numeric occurred_at",
         {"status": "Package Received", "location_id": 2, "occurred_at": 1764000000},
         "occurred_at",

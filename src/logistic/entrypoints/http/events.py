@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -78,10 +78,12 @@ def _occurred_at(value: Any) -> datetime | None:
         raise InvalidInput(problem)
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise InvalidInput(problem)
+        moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        # Out of range in UTC: the year 1 east of Greenwich, 9999 west of it.
         raise InvalidInput(problem) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(problem)
     return moment
 
 
