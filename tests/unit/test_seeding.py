@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from random import Random
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,12 +16,13 @@ from logistic.adapters.memory import MemoryLocationCatalog, MemoryShipmentReposi
 from logistic.container import memory_container
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import InvalidInput
+from logistic.domain.history import CREATION_WINDOW, fake_shipment
 from logistic.domain.model import Shipment
 from logistic.domain.status import is_valid_history
 from logistic.entrypoints.progress import Progress
 from logistic.entrypoints.seeders import seed_orders
 from logistic.services.locations import Locations
-from logistic.services.seeding import Batch, Seeding, SeedPlan
+from logistic.services.seeding import SWEEP, Batch, Seeding, SeedPlan
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 CONTACTS = FakerContacts(pool_size=50)
@@ -65,7 +67,11 @@ def test_the_batches_cover_exactly_the_missing_orders() -> None:
     plan = SeedPlan(wanted=2_500, stored=300, batch_size=1_000)
 
     assert plan.missing == 2_200
-    assert list(plan.batches()) == [Batch(300, 1_000), Batch(1_300, 1_000), Batch(2_300, 200)]
+    assert list(plan.batches()) == [
+        Batch(300, 1_000, 2_500),
+        Batch(1_300, 1_000, 2_500),
+        Batch(2_300, 200, 2_500),
+    ]
 
 
 def test_nothing_is_missing_when_enough_are_stored() -> None:
@@ -128,8 +134,10 @@ def test_another_seed_makes_other_orders() -> None:
 def test_a_resumed_run_makes_the_same_orders_as_an_uninterrupted_one() -> None:
     whole, resumed = MemoryShipmentRepository(), MemoryShipmentRepository()
     seeding(whole).seed(2_000, seed=7, batch_size=500)
-    seeding(resumed).seed(1_000, seed=7, batch_size=500)
-    seeding(resumed).seed(2_000, seed=7, batch_size=500)
+    interrupted = seeding(resumed)
+    for batch in list(interrupted.plan(2_000, batch_size=500).batches())[:2]:
+        interrupted.add(batch, seed=7)
+    assert seeding(resumed).seed(2_000, seed=7, batch_size=500) == 1_000
 
     assert [content(s) for s in whole.all()] == [content(s) for s in resumed.all()]
 
@@ -143,6 +151,33 @@ def test_batches_can_be_made_in_any_order() -> None:
         seeding(reversed_).add(batch, seed=3)
 
     assert sorted(content(s) for s in in_order.all()) == sorted(content(s) for s in reversed_.all())
+
+
+def test_snos_follow_creation_times_sweep_after_sweep() -> None:
+    repository = MemoryShipmentRepository()
+    seeding(repository).seed(1_000, seed=5, batch_size=300)
+    plan = SeedPlan(wanted=250_000, stored=0)
+
+    created = [shipment.created_at for shipment in repository.all()]
+    assert created == sorted(created)
+    assert NOW - CREATION_WINDOW <= created[0] < created[-1] <= NOW
+    assert created[-1] - created[0] > CREATION_WINDOW * 0.99
+    times = next(plan.batches()).creation_times(Random(1), NOW)
+    assert times == sorted(times)
+    wrapped = Batch(SWEEP - 2, 4, SWEEP).creation_times(Random(1), NOW)
+    assert wrapped[1] > NOW - timedelta(seconds=10)
+    assert wrapped[2] < NOW - CREATION_WINDOW + timedelta(seconds=10)
+
+
+def test_the_generator_starts_a_history_at_the_moment_it_is_given() -> None:
+    at = (NOW - timedelta(days=3)).astimezone(ZoneInfo("Asia/Taipei"))
+
+    plan = fake_shipment(Random(1), LOGISTICS_CENTERS, NOW, created_at=at)
+
+    assert plan.created_at == at
+    assert plan.created_at.tzinfo is UTC
+    assert plan.events[0].occurred_at == at
+    assert is_valid_history(event.status for event in plan.events)
 
 
 # --- the command, in one process ---------------------------------------------------------

@@ -76,11 +76,20 @@ def plan_route(
 
 
 def fake_shipment(
-    rng: random.Random, locations: Sequence[Location], now: datetime
+    rng: random.Random,
+    locations: Sequence[Location],
+    now: datetime,
+    created_at: datetime | None = None,
 ) -> PlannedShipment:
-    """A parcel created within the last few days, with the events that happened by `now`."""
+    """A parcel created within the last few days, with the events that happened by `now`.
+
+    It is created at `created_at` when the caller chooses (no later than `now`),
+    else at a random moment of the creation window.
+    """
     now = now.astimezone(UTC)  # arithmetic on UTC: local wall clocks skip and repeat hours
-    created_at = now - rng.random() * CREATION_WINDOW
+    if created_at is None:
+        created_at = now - rng.random() * CREATION_WINDOW
+    created_at = created_at.astimezone(UTC)
     origin_id, destination_id, steps = plan_route(rng, locations, created_at)
     events = tuple(
         TrackingEvent(status=status, location_id=location_id, occurred_at=at)

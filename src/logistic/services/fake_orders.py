@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from datetime import tzinfo
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
 
 from logistic.domain.errors import InvalidInput
 from logistic.domain.estimate import promise_deadline
@@ -27,16 +27,23 @@ def new_shipments(
     contacts: ContactSource,
     clock: Clock,
     zone: tzinfo,
+    created_at: Sequence[datetime] | None = None,
 ) -> list[NewShipment]:
-    """`count` fake orders, planned by the domain generator; nothing is stored yet."""
+    """`count` fake orders, planned by the domain generator; nothing is stored yet.
+
+    `created_at` holds their creation instants when the caller spreads them itself
+    (one per order, none later than the clock's now); else the generator draws them.
+    """
+    if created_at is not None and len(created_at) != count:
+        raise ValueError(f"{len(created_at)} creation instants for {count} orders")
     centers = locations.all()
     if len(centers) < 2:
         raise InvalidInput("no logistics centers are stored yet: run `logistic migrate`")
     by_id = locations.by_id()
     now = clock.now()
     planned = []
-    for _ in range(count):
-        plan = fake_shipment(rng, centers, now)
+    for index in range(count):
+        plan = fake_shipment(rng, centers, now, None if created_at is None else created_at[index])
         deadline = promise_deadline(
             plan.created_at, by_id[plan.origin_id], by_id[plan.destination_id], zone
         )

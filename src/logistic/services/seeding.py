@@ -5,6 +5,12 @@ leaves whole orders only, and the next run with the same target adds what is
 still missing. A batch's orders depend only on the seed and on the position of
 its first order, so a resumed run makes the same orders as an uninterrupted one
 (for the same clock), and batches can be made in any order, by any process.
+
+Seeded orders sweep the creation window in order of position, SWEEP orders at
+a time: snos mostly follow creation times, as a carrier's do, and the indexes
+that lead with a time column are filled near one end rather than all over. At a
+million orders, filled at random, they outgrow MariaDB's default 128 MiB buffer
+pool and the second half of the run goes at half the speed of the first.
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Callable, Iterator
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from attrs import frozen
 
 from logistic.domain.errors import InvalidInput
+from logistic.domain.history import CREATION_WINDOW
 from logistic.ports.clock import Clock
 from logistic.ports.people import ContactSource
 from logistic.ports.repositories import ShipmentRepository
@@ -24,6 +31,7 @@ from logistic.services.fake_orders import new_shipments
 from logistic.services.locations import Locations
 
 BATCH_SIZE = 5_000
+SWEEP = 100_000
 
 
 def random_seed() -> int:
@@ -32,13 +40,25 @@ def random_seed() -> int:
 
 @frozen
 class Batch:
-    """`size` new orders, the first of which is order number `start` (from 0) of the target."""
+    """`size` new orders, the first of which is order number `start` (from 0) of the target.
+
+    Order number p is created at ((p mod sweep) + a random fraction) / sweep of
+    the way through the creation window.
+    """
 
     start: int
     size: int
+    sweep: int = SWEEP
 
     def rng(self, seed: int) -> random.Random:
         return random.Random(f"{seed}:{self.start}")
+
+    def creation_times(self, rng: random.Random, now: datetime) -> list[datetime]:
+        window_start = now - CREATION_WINDOW
+        return [
+            window_start + CREATION_WINDOW * ((position % self.sweep + rng.random()) / self.sweep)
+            for position in range(self.start, self.start + self.size)
+        ]
 
 
 @frozen
@@ -54,8 +74,9 @@ class SeedPlan:
         return max(self.wanted - self.stored, 0)
 
     def batches(self) -> Iterator[Batch]:
+        sweep = max(min(SWEEP, self.wanted), 1)
         for start in range(self.stored, self.wanted, self.batch_size):
-            yield Batch(start, min(self.batch_size, self.wanted - start))
+            yield Batch(start, min(self.batch_size, self.wanted - start), sweep)
 
 
 class Seeding:
@@ -86,8 +107,10 @@ class Seeding:
 
     def add(self, batch: Batch, seed: int) -> int:
         """Make and store one batch of orders in one transaction; returns how many."""
+        rng = batch.rng(seed)
+        created_at = batch.creation_times(rng, self._clock.now())
         planned = new_shipments(
-            batch.size, batch.rng(seed), self._locations, self._contacts, self._clock, self._zone
+            batch.size, rng, self._locations, self._contacts, self._clock, self._zone, created_at
         )
         return len(self._shipments.add_in_bulk(planned))
 

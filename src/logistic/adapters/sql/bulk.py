@@ -20,6 +20,7 @@ from logistic.adapters.sql.tables import orders, recipients, tracking_events
 from logistic.domain.model import Shipment
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_UTC_OFFSET = "+00:00"
 
 _RECIPIENT_COLUMNS = ("id", "name", "phone", "address")
 _ORDER_COLUMNS = (
@@ -79,9 +80,13 @@ def _order_values(shipment: Shipment) -> tuple[object, ...]:
 def _stored(at: datetime) -> str:
     """`at` as a UtcDateTime column holds it: naive UTC text, always with microseconds.
 
-    Shipment and TrackingEvent keep every instant in UTC already.
+    Shipment and TrackingEvent keep every instant in UTC, so the ISO text ends in
+    +00:00, which is cut off (cheaper than a naive copy of the datetime).
     """
-    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
+    text = at.isoformat(" ", "microseconds")
+    if not text.endswith(_UTC_OFFSET):
+        raise ValueError(f"not a UTC instant: {text}")
+    return text[: -len(_UTC_OFFSET)]
 
 
 def _execute_many(
