@@ -16,15 +16,16 @@ const env = environment(process.env.LOGISTIC_ENV_FILE || "/etc/logistic/logistic
 
 module.exports = {
   apps: [
-    {
-      name: "logistic-api",
+    // Two API instances, as the nginx upstream expects (3000 and 3001).
+    ...["3000", "3001"].map((port) => ({
+      name: `logistic-api-${port}`,
       script: ".venv/bin/logistic",
-      args: "serve",
+      args: `serve --port ${port}`,
       interpreter: "none",
-      env: { ...env, LOGISTIC_PORT: "3000" },
+      env,
       autorestart: true,
       kill_timeout: 30000,
-    },
+    })),
     {
       name: "logistic-scheduler",
       script: ".venv/bin/logistic",
