@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
+import yaml
 
 from logistic.settings import Settings
 
@@ -93,18 +93,17 @@ def test_active_values_are_valid_and_commented_values_are_the_defaults() -> None
 
 
 def test_the_port_is_left_to_each_api_unit() -> None:
-    # Variables from EnvironmentFile= override Environment=LOGISTIC_PORT=%i of the
-    # unit: set here, every instance would take the same port.
+    # Each instance takes its port from its unit name on the command line, which wins
+    # over the environment file; the template leaves LOGISTIC_PORT unset anyway.
     unit = (DEPLOY / "systemd" / "logistic-api@.service").read_text()
     active = {name for on, name, _, _ in template() if on}
 
-    assert "Environment=LOGISTIC_PORT=%i" in unit
+    assert "ExecStart=/opt/logistic/.venv/bin/logistic serve --port %i" in unit
     assert "EnvironmentFile=/etc/logistic/logistic.env" in unit
     assert "LOGISTIC_PORT" not in active
 
 
 def test_the_compose_file_matches_the_systemd_path() -> None:
-    yaml = pytest.importorskip("yaml")
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     services = compose["services"]
     site = (DEPLOY / "nginx" / "logistic.conf").read_text()
