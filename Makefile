@@ -32,6 +32,11 @@ lint: $(VENV)/.test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+## The benchmark (bench/run.py): MariaDB on 127.0.0.1:3306 and Redis database 9, wrk installed.
+bench: $(VENV)/.test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench
+
 unit: $(VENV)/.test
 	$(BIN)/pytest tests/unit
 

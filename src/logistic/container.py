@@ -30,14 +30,14 @@ from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
 from logistic.adapters.redis_cache import RedisCache, RedisLike, redis_client
 from logistic.adapters.redis_lock import RedisLock
-from logistic.adapters.redis_rate_limiter import RedisRateLimiter
+from logistic.adapters.redis_rate_limiter import RedisCountedCache, RedisRateLimiter
 from logistic.adapters.s3_store import S3ObjectStore, s3_client
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.ports.cache import Cache
+from logistic.ports.cache import Cache, CountedCache
 from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
@@ -48,6 +48,7 @@ from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
 from logistic.services.locations import Locations
+from logistic.services.quick_query import QuickQuery
 from logistic.services.rate_limit import Quota, Throttle
 from logistic.services.reports import Reports
 from logistic.services.seeding import Seeding
@@ -92,6 +93,17 @@ def _rate_limiter(settings: Settings, client: RedisLike | None) -> RateLimiter:
     if client is None:
         return MemoryRateLimiter()
     return RedisRateLimiter(client, prefix=settings.redis_prefix)
+
+
+def _counted_cache(
+    settings: Settings, client: RedisLike | None, limiter: RateLimiter, cache: Cache
+) -> CountedCache | None:
+    # One round trip for both only while both are the Redis adapters (a test may swap either).
+    if client is None or not isinstance(limiter, RedisRateLimiter):
+        return None
+    if not isinstance(cache, RedisCache):
+        return None
+    return RedisCountedCache(client, prefix=settings.redis_prefix)
 
 
 def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttle:
@@ -179,6 +191,9 @@ class Container(containers.DeclarativeContainer):
     access = providers.Singleton(Access, api_keys)
     rate_limiter = providers.Singleton(_rate_limiter, settings, redis)
     throttle = providers.Singleton(_throttle, settings, rate_limiter, clock)
+    counted_cache = providers.Singleton(_counted_cache, settings, redis, rate_limiter, cache)
+    # A Factory: cheap, and it follows a reset of the singletons it is made of.
+    quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache)
     seeding = providers.Singleton(
         Seeding,
         shipments=shipments,

@@ -1,6 +1,6 @@
 """Real processes for the integration tests: the `logistic serve` server and private Redis.
 
-`running_service` runs `logistic migrate`, then `logistic serve` (gunicorn) in a
+`running_service` runs `logistic migrate`, then `logistic serve` (granian) in a
 process group of its own, waits for /healthz, and always ends the group.
 `private_redis` runs a Redis server that a test may kill and start again without
 disturbing the shared one.
@@ -30,7 +30,7 @@ STOP_SECONDS = 10.0
 REQUEST_SECONDS = 10.0
 LOG_TAIL = 4000
 
-# Unless a test says otherwise: the fake-order API on, two gunicorn workers (where the
+# Unless a test says otherwise: the fake-order API on, two server workers (where the
 # profile allows more than one) so that requests really spread over processes, and no
 # rate limit (the tests send hundreds of lookups from one address).
 DEFAULTS = {
@@ -87,7 +87,7 @@ def _end_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
 
 
 class ServiceProcess:
-    """One `logistic serve` (a gunicorn master and its workers) on 127.0.0.1."""
+    """One `logistic serve` (a granian main process and its workers) on 127.0.0.1."""
 
     def __init__(self, env: Mapping[str, str], home: Path) -> None:
         self.env = _environment(env, home)

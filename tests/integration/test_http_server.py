@@ -1,4 +1,4 @@
-"""The HTTP API through a real gunicorn process (`logistic serve`), on both profiles."""
+"""The HTTP API through a real server process (`logistic serve`), on both profiles."""
 
 from __future__ import annotations
 
@@ -180,6 +180,8 @@ NASTY_PATHS = [
     "/fake?num=1&num=1",
     "/fake?num=",
 ]
+# granian (its HTTP is hyper's) answers a longer request target itself: 414 with no body.
+SERVER_URI_LIMIT = 65_534
 NASTY_METHODS = [
     ("PUT", "/query?sno=1"),
     ("DELETE", "/query?sno=1"),
@@ -203,6 +205,10 @@ def test_no_input_yields_a_500_or_html(service: ServiceProcess) -> None:
     sent = [("GET", path) for path in NASTY_PATHS] + NASTY_METHODS
     for method, path in sent:
         reply = service.request(method, path, body=b"x" * 100 if method != "GET" else None)
+        if len(path) > SERVER_URI_LIMIT:
+            if reply.status != 414 or reply.body:
+                problems.append(f"{method} {path[:60]}: {reply.status} {reply.body[:60]!r}")
+            continue
         if not 400 <= reply.status < 500 or reply.content_type != JSON:
             problems.append(f"{method} {path[:60]}: {reply.status} {reply.content_type}")
             continue

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from redis.client import Pipeline
+from redis.cluster import ClusterPipeline
+
 from logistic.adapters.redis_cache import RedisLike, _unavailable_on_error
 from logistic.ports.rate_limiter import Window
 
@@ -20,11 +23,34 @@ class RedisRateLimiter:
         self._prefix = prefix
 
     def hit(self, key: str, window: Window) -> int:
-        name = f"{self._prefix}rate:{key}:{window.index}"
-        keep = max(1, (2 * window.length) // timedelta(milliseconds=1))
         with _unavailable_on_error("rate limit"):
             pipeline = self._client.pipeline(transaction=False)
-            pipeline.incr(name)
-            pipeline.pexpire(name, keep)
+            _count(pipeline, self._prefix, key, window)
             count, _ = pipeline.execute()
         return int(count)
+
+
+class RedisCountedCache:
+    """The CountedCache port: RedisRateLimiter's INCR and PEXPIRE and RedisCache's GET,
+    pipelined in one round trip, with the same `prefix` as those two."""
+
+    def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def hit_and_get(self, counter: str, window: Window, key: str) -> tuple[int, bytes | None]:
+        with _unavailable_on_error("rate limit and get"):
+            pipeline = self._client.pipeline(transaction=False)
+            _count(pipeline, self._prefix, counter, window)
+            pipeline.get(self._prefix + key)
+            count, _, value = pipeline.execute()
+        if isinstance(value, str):  # a client built with decode_responses=True
+            value = value.encode()
+        return int(count), value
+
+
+def _count(pipeline: Pipeline | ClusterPipeline, prefix: str, key: str, window: Window) -> None:
+    name = f"{prefix}rate:{key}:{window.index}"
+    keep = max(1, (2 * window.length) // timedelta(milliseconds=1))
+    pipeline.incr(name)
+    pipeline.pexpire(name, keep)

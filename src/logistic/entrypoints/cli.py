@@ -64,7 +64,7 @@ def cmd_run(container: Container, args: argparse.Namespace) -> None:
 
 @contextmanager
 def _scheduler_beside() -> Iterator[None]:
-    # A child process, started before gunicorn forks its workers: the master
+    # A child process, started before granian forks its workers: the master
     # must hold no threads, and the scheduler must outlive no server.
     child = subprocess.Popen([sys.executable, "-m", "logistic.entrypoints.cli", "scheduler"])
     try:
@@ -170,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     for name, text in (
-        ("serve", "serve the HTTP API with gunicorn"),
+        ("serve", "serve the HTTP API with granian"),
         ("run", "migrate, seed demo orders if empty, and serve (the embedded default)"),
     ):
         command = commands.add_parser(name, help=text)

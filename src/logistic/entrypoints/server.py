@@ -1,45 +1,47 @@
-"""Gunicorn, the production WSGI server, run from inside the `logistic` command."""
+"""Granian, the production WSGI server, run from inside the `logistic` command.
+
+Its HTTP is Rust (hyper): on this service it answers about three times as many
+cached lookups as gunicorn on the same cores (see bench/). Each worker is a
+process with `threads` Python threads for the app. A request line fits up to
+64 KiB (hyper's limit, answered 414 above it), so a 10 kB sno still reaches the
+app and gets its JSON 400; SIGTERM and SIGINT finish the requests in flight.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
-from gunicorn.app.base import BaseApplication
+from granian.constants import HTTPModes, Interfaces
+from granian.log import LogLevels
+from granian.server import Server as Granian
 
 from logistic.container import Container
 from logistic.entrypoints.http import create_app
 from logistic.settings import Settings
 
+GRACEFUL_SECONDS = 20
 
-class Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, **overrides: Any) -> None:
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._overrides = overrides
-        super().__init__()
 
-    def load_config(self) -> None:
+    def run(self) -> None:
         settings = self._settings
-        options: dict[str, Any] = {
-            "bind": f"{settings.host}:{settings.port}",
-            "workers": settings.workers,
-            "threads": settings.threads,
-            "worker_class": "gthread",
-            "timeout": 30,
-            "graceful_timeout": 20,
-            "keepalive": 5,
-            "accesslog": None,
-            # Several instances run side by side (one per port); none needs gunicornc.
-            "control_socket_disable": True,
-            # gunicorn answers a request line over its limit itself, with an HTML 414,
-            # and clamps any finite limit to 8190 bytes. 0 lifts it (its parser still
-            # stops at 1 MiB) so the app answers a 10 kB sno with its own JSON 400.
-            "limit_request_line": 0,
-            "loglevel": settings.log_level.lower(),
-            **self._overrides,
-        }
-        for key, value in options.items():
-            self.cfg.set(key, value)
+        server = Granian(
+            # Only a name in logs: each worker builds its app with `load` below.
+            "logistic",
+            address=settings.host,
+            port=settings.port,
+            interface=Interfaces.WSGI,
+            workers=settings.workers,
+            blocking_threads=settings.threads,
+            http=HTTPModes.http1,
+            websockets=False,
+            log_level=LogLevels(settings.log_level.lower()),
+            log_access=False,
+            workers_kill_timeout=GRACEFUL_SECONDS,
+        )
+        server.serve(target_loader=self.load, wrap_loader=False)
 
     def load(self) -> Flask:
         # Called in each worker after the fork, so connections are never shared

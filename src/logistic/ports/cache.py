@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Protocol
 
+from logistic.ports.rate_limiter import Window
+
 
 class Cache(Protocol):
     """A byte-string cache with expiry.
@@ -21,4 +23,17 @@ class Cache(Protocol):
 
     def delete(self, *keys: str) -> None:
         """Remove the keys; absent keys are ignored."""
+        ...
+
+
+class CountedCache(Protocol):
+    """A rate-limit counter and the cache kept in one back end, used in one trip.
+
+    `hit_and_get` is RateLimiter.hit(counter, window) and Cache.get(key) at once,
+    under the same keys as those ports' adapters on that back end. When the back
+    end fails it raises StorageUnavailable, and the hit may or may not be counted.
+    """
+
+    def hit_and_get(self, counter: str, window: Window, key: str) -> tuple[int, bytes | None]:
+        """The count so far (this hit included) and the bytes under `key` (None if absent)."""
         ...

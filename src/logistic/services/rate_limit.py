@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from attrs import frozen
 
@@ -19,6 +19,16 @@ log = logging.getLogger(__name__)
 class Quota:
     requests: int
     period: timedelta
+
+
+@frozen
+class Tally:
+    """The counter a request is counted on (its key and window, as seen at `now`) and its limit."""
+
+    key: str
+    window: Window
+    now: datetime
+    limit: int
 
 
 @frozen
@@ -43,17 +53,29 @@ class Throttle:
         self._quota = quota
 
     def admit(self, client: str, scope: str = "query") -> Allowance | None:
+        tally = self.tally(client, scope)
+        if tally is None:
+            return None
+        try:
+            count = self._limiter.hit(tally.key, tally.window)
+        except StorageUnavailable as error:
+            log.warning("rate limiter unavailable, admitting %s: %s", client, error)
+            return None
+        return self.judge(tally, count)
+
+    def tally(self, client: str, scope: str = "query") -> Tally | None:
+        """Where a request of `client` counts now; None when no quota is set."""
         quota = self._quota
         if quota is None:
             return None
         now = self._clock.now()
         window = Window.containing(now, quota.period)
-        try:
-            count = self._limiter.hit(f"{scope}:{client}", window)
-        except StorageUnavailable as error:
-            log.warning("rate limiter unavailable, admitting %s: %s", client, error)
-            return None
-        reset_after = max(1, math.ceil((window.end - now).total_seconds()))
-        if count > quota.requests:
-            raise RateLimited(quota.requests, retry_after=reset_after)
-        return Allowance(quota.requests, quota.requests - count, reset_after)
+        return Tally(f"{scope}:{client}", window, now, quota.requests)
+
+    def judge(self, tally: Tally, count: int) -> Allowance:
+        """The allowance left after `count` requests on `tally`; RateLimited past the quota."""
+        limit = tally.limit
+        reset_after = max(1, math.ceil((tally.window.end - tally.now).total_seconds()))
+        if count > limit:
+            raise RateLimited(limit, retry_after=reset_after)
+        return Allowance(limit, limit - count, reset_after)

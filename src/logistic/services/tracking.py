@@ -82,13 +82,26 @@ class Tracking:
         shown = shipment if view is View.FULL else anonymized(shipment)
         return to_json_bytes(tracking_document(shown, self._locations.by_id(), self._zone))
 
-    def body(self, sno: int, view: View = View.MASKED) -> bytes:
+    def servable_key(self, sno: int, view: View = View.MASKED) -> str | None:
+        """The cache key of this body, unless it awaits its delete (then it may be stale)."""
         self._retry_deletes()
         key = tracking_key(sno, view)
-        # A key still awaiting its delete may hold a stale body: never serve it.
-        cached = None if key in self._pending_deletes else self._get(key)
+        return None if key in self._pending_deletes else key
+
+    def cached(self, key: str) -> bytes | None:
+        """The bytes cached under `key` (from `servable_key`); None too while the cache is down."""
+        return self._get(key)
+
+    def body(self, sno: int, view: View = View.MASKED) -> bytes:
+        key = self.servable_key(sno, view)
+        cached = None if key is None else self._get(key)
         if cached is not None:
             return cached
+        return self.uncached_body(sno, view)
+
+    def uncached_body(self, sno: int, view: View = View.MASKED) -> bytes:
+        """`body` for a caller who found nothing in the cache a moment ago."""
+        key = tracking_key(sno, view)
         if self._negative_ttl and self._get(missing_key(sno)) is not None:
             raise ShipmentNotFound(sno)
         shipment = self._shipments.get(sno)

@@ -9,6 +9,7 @@ from logistic.domain.access import Scope
 from logistic.entrypoints.http import errors
 from logistic.entrypoints.http.auth import guard
 from logistic.entrypoints.http.events import events
+from logistic.entrypoints.http.fast_path import FastPath
 from logistic.entrypoints.http.reports import reports
 from logistic.entrypoints.http.views import api
 
@@ -21,7 +22,7 @@ class JsonResponse(Response):
 def create_app(container: Container | None = None) -> Flask:
     app = Flask("logistic")
     app.response_class = JsonResponse
-    app.extensions["logistic"] = container or container_from_environment()
+    app.extensions["logistic"] = container = container or container_from_environment()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.register_blueprint(api)
     app.register_blueprint(events)
@@ -29,4 +30,6 @@ def create_app(container: Container | None = None) -> Flask:
     guard(app, "reports", Scope.REPORTS_READ, always=False)
     app.register_blueprint(reports)
     errors.register(app)
+    # Cached /query bodies skip Flask's own work (see fast_path.py).
+    app.wsgi_app = FastPath(app.wsgi_app, container)  # type: ignore[method-assign]
     return app

@@ -16,8 +16,8 @@ def _container() -> Container:
     return cast(Container, current_app.extensions["logistic"])
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization")
+def bearer_key(header: str | None) -> str | None:
+    """The key of an Authorization header (None without one); Unauthorized if it is not Bearer."""
     if header is None:
         return None
     scheme, _, key = header.strip().partition(" ")
@@ -29,7 +29,7 @@ def _bearer() -> str | None:
 def caller() -> Caller:
     """The caller of this request (anonymous without a key); Unauthorized for a wrong key."""
     if "caller" not in g:
-        g.caller = _container().access().identify(_bearer())
+        g.caller = _container().access().identify(bearer_key(request.headers.get("Authorization")))
     found: Caller = g.caller
     return found
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from flask import request
 
@@ -42,7 +43,15 @@ def client_address(
     return client
 
 
+def environ_client(environ: Mapping[str, Any], proxies: Sequence[ProxyNetwork]) -> str:
+    """The client of the WSGI request `environ` (see `client_address`)."""
+    remote = environ.get("REMOTE_ADDR") or "unknown"
+    if not proxies:
+        return str(remote)
+    # The server joins repeated X-Forwarded-For headers with commas, in order.
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+    return client_address(remote, [] if forwarded is None else [forwarded], proxies)
+
+
 def request_client(proxies: Sequence[ProxyNetwork]) -> str:
-    return client_address(
-        request.remote_addr or "unknown", request.headers.getlist("X-Forwarded-For"), proxies
-    )
+    return environ_client(request.environ, proxies)

@@ -1,0 +1,79 @@
+"""Cached /query bodies served without Flask; every other request goes on to the Flask app.
+
+Only `GET /query?sno=<digits>` is taken here, and only what Flask would answer
+the same way: the client is counted (one trip to Redis with the cache read),
+the audience comes from the same key rules, and a cached body goes out with the
+headers Flask gives it. Anything else (a missing or malformed sno, a bad key,
+a request over the quota) is Flask's to answer, as if this piece did not exist.
+A request counted here that found nothing in the cache is marked
+`CACHE_MISSED`, so that the view neither counts it nor reads the cache again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from logistic.container import Container
+from logistic.domain.access import Scope
+from logistic.domain.errors import DomainError, RateLimited
+from logistic.entrypoints.http.auth import bearer_key
+from logistic.entrypoints.http.clients import environ_client
+from logistic.entrypoints.http.inputs import MAX_SNO
+from logistic.services.tracking import View
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# Set in the WSGI environ of a /query that was counted here and is not cached.
+CACHE_MISSED = "logistic.cache_missed"
+_SNO_ONLY = re.compile(r"sno=([0-9]{1,19})")
+_JSON = "application/json; charset=utf-8"
+
+
+class FastPath:
+    """WSGI middleware in front of the Flask app (`app.wsgi_app`)."""
+
+    def __init__(self, app: WsgiApp, container: Container) -> None:
+        self._app = app
+        self._container = container
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/query":
+            return self._app(environ, start_response)
+        sno = _plain_sno(environ.get("QUERY_STRING", ""))
+        view = None if sno is None else self._view(environ)
+        if sno is None or view is None:
+            return self._app(environ, start_response)
+        settings = self._container.settings()
+        client = environ_client(environ, settings.trusted_proxies)
+        try:
+            body = self._container.quick_query().cached(client, sno, view)
+        except RateLimited:
+            # Flask answers the 429; its count comes past the quota already, so changes nothing.
+            return self._app(environ, start_response)
+        if body is None:
+            environ[CACHE_MISSED] = True
+            return self._app(environ, start_response)
+        start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _view(self, environ: dict[str, Any]) -> View | None:
+        """The caller's view as `auth.query_view` decides it; None when Flask must answer."""
+        if self._container.settings().pii_full:
+            return View.FULL
+        try:
+            key = bearer_key(environ.get("HTTP_AUTHORIZATION"))
+            caller = self._container.access().identify(key)
+        except DomainError:
+            return None
+        return View.FULL if caller.may(Scope.PII_READ) else View.MASKED
+
+
+def _plain_sno(query: str) -> int | None:
+    """The sno of a query string that is exactly `sno=<digits>`, when it is in range."""
+    match = _SNO_ONLY.fullmatch(query)
+    if match is None:
+        return None
+    sno = int(match.group(1))
+    return sno if 1 <= sno <= MAX_SNO else None

@@ -1,0 +1,49 @@
+"""RedisCountedCache: the rate limiter's counter and the cache's entries, in one round trip."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from logistic.adapters.redis_cache import RedisCache, redis_client
+from logistic.adapters.redis_rate_limiter import RedisCountedCache, RedisRateLimiter
+from logistic.domain.errors import StorageUnavailable
+from logistic.ports.rate_limiter import Window
+from tests.services import free_port
+
+WINDOW = Window.containing(datetime(2026, 11, 25, 4, 0, 30, tzinfo=UTC), timedelta(minutes=1))
+
+
+@pytest.fixture(params=["redis", "redis-cluster"])
+def redis_at(request: pytest.FixtureRequest) -> tuple[str, str]:
+    cluster = request.param == "redis-cluster"
+    url: str = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
+    prefix: str = request.getfixturevalue("redis_cluster_prefix" if cluster else "redis_prefix")
+    return url, prefix
+
+
+@pytest.mark.redis
+def test_it_counts_with_the_rate_limiter_and_reads_the_cache(redis_at: tuple[str, str]) -> None:
+    url, prefix = redis_at
+    client = redis_client(url, timeout_seconds=1)
+    try:
+        limiter = RedisRateLimiter(client, prefix=prefix)
+        cache = RedisCache(client, prefix=prefix)
+        counted = RedisCountedCache(client, prefix=prefix)
+        cache.set("query:masked:7", b'{"sno":"7"}', timedelta(minutes=5))
+
+        assert counted.hit_and_get("query:192.0.2.1", WINDOW, "query:masked:7") == (
+            1,
+            b'{"sno":"7"}',
+        )
+        assert limiter.hit("query:192.0.2.1", WINDOW) == 2
+        assert counted.hit_and_get("query:192.0.2.1", WINDOW, "query:masked:8") == (3, None)
+    finally:
+        client.close()
+
+
+def test_a_redis_that_does_not_answer_is_storage_unavailable() -> None:
+    client = redis_client(f"redis://127.0.0.1:{free_port()}/0", timeout_seconds=0.2)
+    with pytest.raises(StorageUnavailable):
+        RedisCountedCache(client).hit_and_get("query:client", WINDOW, "query:masked:1")

@@ -1,0 +1,170 @@
+"""The fast path for cached /query bodies answers as Flask would, and every rule still holds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from werkzeug.test import Client, TestResponse
+
+from logistic.container import Container, memory_container
+from logistic.domain.access import Scope
+from logistic.domain.status import Status
+from logistic.entrypoints.http import create_app
+from logistic.services.tracking import View, tracking_key
+from logistic.settings import Settings
+from tests.unit.conftest import NOW
+from tests.unit.scans import assert_error, bearer, key_with, shipment_with
+
+HISTORY = [Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT]
+
+
+def _container(**env: str) -> Container:
+    settings = Settings.from_environ({"LOGISTIC_HOME": "/nonexistent", **env})
+    return memory_container(settings=settings, now=NOW)
+
+
+class Paths:
+    """One app, asked through the fast path (as served) or through Flask alone."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.app = create_app(container)
+        self.flask_runs = 0
+
+        @self.app.before_request
+        def _count() -> None:
+            self.flask_runs += 1
+
+        self.served = Client(self.app)
+        app: Flask = self.app
+        self.flask_only = Client(lambda environ, start: Flask.wsgi_app(app, environ, start))
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> TestResponse:
+        return self.served.get(path, headers=headers or {})
+
+    def fast(self, path: str, headers: dict[str, str] | None = None) -> TestResponse:
+        """`path` served, and served without Flask."""
+        before = self.flask_runs
+        response = self.get(path, headers)
+        assert self.flask_runs == before, f"{path} went through Flask"
+        return response
+
+
+@pytest.fixture
+def paths() -> Paths:
+    return Paths(_container(LOGISTIC_RATE_LIMIT="1000/minute"))
+
+
+def _same(left: TestResponse, right: TestResponse) -> None:
+    assert left.status == right.status
+    assert list(left.headers.items()) == list(right.headers.items())
+    assert left.data == right.data
+
+
+def test_a_cached_body_skips_flask_with_the_same_status_headers_and_body(paths: Paths) -> None:
+    sno = shipment_with(paths.container, HISTORY)
+    first = paths.get(f"/query?sno={sno}")  # a miss: Flask answers and caches the body
+    assert first.status_code == 200
+
+    hit = paths.fast(f"/query?sno={sno}")
+
+    _same(hit, first)
+    _same(hit, paths.flask_only.get(f"/query?sno={sno}"))
+    assert hit.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert paths.container.cache().get(tracking_key(sno)) == hit.data
+
+
+def test_a_key_with_pii_read_gets_the_full_body_and_others_the_masked_one(paths: Paths) -> None:
+    sno = shipment_with(paths.container, HISTORY)
+    reader = bearer(key_with(paths.container, Scope.PII_READ))
+    writer = bearer(key_with(paths.container, Scope.EVENTS_WRITE))
+    full = paths.get(f"/query?sno={sno}", reader)
+    masked = paths.get(f"/query?sno={sno}")
+    assert full.data != masked.data
+
+    _same(paths.fast(f"/query?sno={sno}", reader), full)
+    _same(paths.fast(f"/query?sno={sno}", writer), masked)
+    _same(paths.fast(f"/query?sno={sno}"), masked)
+    assert paths.container.cache().get(tracking_key(sno, View.FULL)) == full.data
+
+
+def test_everyone_gets_the_full_body_under_pii_full() -> None:
+    paths = Paths(_container(LOGISTIC_PII="full"))
+    sno = shipment_with(paths.container, HISTORY)
+    first = paths.get(f"/query?sno={sno}")
+    _same(paths.fast(f"/query?sno={sno}"), first)
+    assert first.data == paths.container.cache().get(tracking_key(sno, View.FULL))
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer lgk_not-a-key", "Basic dXNlcjpwYXNz", "Bearer", "Bearer   "]
+)
+def test_a_wrong_or_malformed_key_is_401_even_when_the_body_is_cached(
+    paths: Paths, header: str
+) -> None:
+    key_with(paths.container, Scope.PII_READ)
+    sno = shipment_with(paths.container, HISTORY)
+    assert paths.get(f"/query?sno={sno}").status_code == 200
+
+    refused = paths.get(f"/query?sno={sno}", {"Authorization": header})
+
+    assert_error(refused, 401)
+    _same(refused, paths.flask_only.get(f"/query?sno={sno}", headers={"Authorization": header}))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sno=0",
+        "sno=9223372036854775808",
+        "sno=99999999999999999999",
+        "sno=12abc",
+        "sno=",
+        "",
+        "sno=%EF%BC%91",
+        "sno={sno}&sno={sno}",
+    ],
+)
+def test_bad_input_is_answered_by_flask_as_before(paths: Paths, query: str) -> None:
+    sno = shipment_with(paths.container, HISTORY)
+    assert paths.get(f"/query?sno={sno}").status_code == 200
+    path = "/query?" + query.format(sno=sno)
+
+    response = paths.get(path)
+
+    assert_error(response, 400)
+    _same(response, paths.flask_only.get(path))
+
+
+def test_cache_hits_and_misses_each_count_once_against_the_quota() -> None:
+    paths = Paths(_container(LOGISTIC_RATE_LIMIT="4/minute"))
+    sno = shipment_with(paths.container, HISTORY)
+    paths.container.clock().set(NOW + timedelta(seconds=20))
+
+    assert paths.get(f"/query?sno={sno}").status_code == 200  # a miss
+    assert paths.get("/query?sno=9000000").status_code == 404  # an unknown sno
+    assert paths.fast(f"/query?sno={sno}").status_code == 200
+    assert paths.fast(f"/query?sno={sno}").status_code == 200
+
+    refused = paths.get(f"/query?sno={sno}")
+
+    assert_error(refused, 429)
+    assert refused.headers["Retry-After"] == "40"
+    assert refused.headers["X-RateLimit-Limit"] == "4"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    paths.container.clock().advance(timedelta(seconds=40))
+    assert paths.fast(f"/query?sno={sno}").status_code == 200
+
+
+def test_other_methods_and_paths_go_to_flask(paths: Paths) -> None:
+    sno = shipment_with(paths.container, HISTORY)
+    assert paths.get(f"/query?sno={sno}").status_code == 200
+    runs = paths.flask_runs
+    head = paths.served.head(f"/query?sno={sno}")
+    assert head.status_code == 200
+    assert head.data == b""
+    assert_error(paths.served.post(f"/query?sno={sno}"), 405)
+    assert_error(paths.get(f"/query/?sno={sno}"), 404)
+    assert paths.flask_runs > runs
