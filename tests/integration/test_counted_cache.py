@@ -33,12 +33,15 @@ def test_it_counts_with_the_rate_limiter_and_reads_the_cache(redis_at: tuple[str
         counted = RedisCountedCache(client, prefix=prefix)
         cache.set("query:masked:7", b'{"sno":"7"}', timedelta(minutes=5))
 
-        assert counted.hit_and_get("query:192.0.2.1", WINDOW, "query:masked:7") == (
+        assert counted.hit_and_get("query:192.0.2.1", WINDOW, ["query:masked:7"]) == (
             1,
-            b'{"sno":"7"}',
+            [b'{"sno":"7"}'],
         )
         assert limiter.hit("query:192.0.2.1", WINDOW) == 2
-        assert counted.hit_and_get("query:192.0.2.1", WINDOW, "query:masked:8") == (3, None)
+        assert counted.hit_and_get(
+            "query:192.0.2.1", WINDOW, ["query:masked:8", "query:masked:7"]
+        ) == (3, [None, b'{"sno":"7"}'])
+        assert counted.hit_and_get("query:192.0.2.1", WINDOW, []) == (4, [])
     finally:
         client.close()
 
@@ -46,4 +49,4 @@ def test_it_counts_with_the_rate_limiter_and_reads_the_cache(redis_at: tuple[str
 def test_a_redis_that_does_not_answer_is_storage_unavailable() -> None:
     client = redis_client(f"redis://127.0.0.1:{free_port()}/0", timeout_seconds=0.2)
     with pytest.raises(StorageUnavailable):
-        RedisCountedCache(client).hit_and_get("query:client", WINDOW, "query:masked:1")
+        RedisCountedCache(client).hit_and_get("query:client", WINDOW, ["query:masked:1"])

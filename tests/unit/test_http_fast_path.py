@@ -12,7 +12,7 @@ from logistic.container import Container, memory_container
 from logistic.domain.access import Scope
 from logistic.domain.status import Status
 from logistic.entrypoints.http import create_app
-from logistic.services.tracking import View, tracking_key
+from logistic.services.tracking import View, missing_key, tracking_key
 from logistic.settings import Settings
 from tests.unit.conftest import NOW
 from tests.unit.scans import assert_error, bearer, key_with, shipment_with
@@ -74,6 +74,26 @@ def test_a_cached_body_skips_flask_with_the_same_status_headers_and_body(paths: 
     _same(hit, paths.flask_only.get(f"/query?sno={sno}"))
     assert hit.headers["Content-Type"] == "application/json; charset=utf-8"
     assert paths.container.cache().get(tracking_key(sno)) == hit.data
+
+
+def test_an_sno_remembered_as_unknown_gets_flasks_404_without_flask(paths: Paths) -> None:
+    first = paths.get("/query?sno=9000000")  # Flask answers and remembers the sno as unknown
+    assert_error(first, 404)
+    assert paths.container.cache().get(missing_key(9000000)) is not None
+
+    unknown = paths.fast("/query?sno=9000000")
+
+    _same(unknown, first)
+    _same(unknown, paths.flask_only.get("/query?sno=9000000"))
+
+
+def test_without_negative_caching_unknown_snos_go_to_flask_each_time() -> None:
+    paths = Paths(_container(LOGISTIC_NEGATIVE_CACHE_TTL="0"))
+    assert_error(paths.get("/query?sno=9000000"), 404)
+    runs = paths.flask_runs
+
+    assert_error(paths.get("/query?sno=9000000"), 404)
+    assert paths.flask_runs == runs + 1
 
 
 def test_a_key_with_pii_read_gets_the_full_body_and_others_the_masked_one(paths: Paths) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from redis.client import Pipeline
@@ -31,22 +32,29 @@ class RedisRateLimiter:
 
 
 class RedisCountedCache:
-    """The CountedCache port: RedisRateLimiter's INCR and PEXPIRE and RedisCache's GET,
+    """The CountedCache port: RedisRateLimiter's INCR and PEXPIRE and RedisCache's GETs,
     pipelined in one round trip, with the same `prefix` as those two."""
 
     def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
         self._client = client
         self._prefix = prefix
 
-    def hit_and_get(self, counter: str, window: Window, key: str) -> tuple[int, bytes | None]:
+    def hit_and_get(
+        self, counter: str, window: Window, keys: Sequence[str]
+    ) -> tuple[int, list[bytes | None]]:
         with _unavailable_on_error("rate limit and get"):
             pipeline = self._client.pipeline(transaction=False)
             _count(pipeline, self._prefix, counter, window)
-            pipeline.get(self._prefix + key)
-            count, _, value = pipeline.execute()
-        if isinstance(value, str):  # a client built with decode_responses=True
-            value = value.encode()
-        return int(count), value
+            for key in keys:
+                # One GET per key, not an MGET: on a cluster the keys may live on different slots.
+                pipeline.get(self._prefix + key)
+            count, _, *values = pipeline.execute()
+        return int(count), [_bytes(value) for value in values]
+
+
+def _bytes(value: bytes | str | None) -> bytes | None:
+    # A client built with decode_responses=True answers str.
+    return value.encode() if isinstance(value, str) else value
 
 
 def _count(pipeline: Pipeline | ClusterPipeline, prefix: str, key: str, window: Window) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Protocol
 
@@ -29,11 +30,13 @@ class Cache(Protocol):
 class CountedCache(Protocol):
     """A rate-limit counter and the cache kept in one back end, used in one trip.
 
-    `hit_and_get` is RateLimiter.hit(counter, window) and Cache.get(key) at once,
-    under the same keys as those ports' adapters on that back end. When the back
-    end fails it raises StorageUnavailable, and the hit may or may not be counted.
+    `hit_and_get` is RateLimiter.hit(counter, window) and Cache.get of each key at
+    once, under the same keys as those ports' adapters on that back end. When the
+    back end fails it raises StorageUnavailable, and the hit may or may not be counted.
     """
 
-    def hit_and_get(self, counter: str, window: Window, key: str) -> tuple[int, bytes | None]:
-        """The count so far (this hit included) and the bytes under `key` (None if absent)."""
+    def hit_and_get(
+        self, counter: str, window: Window, keys: Sequence[str]
+    ) -> tuple[int, list[bytes | None]]:
+        """The count so far (this hit included) and the bytes under each key (None if absent)."""
         ...

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from logistic.domain.errors import StorageUnavailable
+from logistic.domain.errors import ShipmentNotFound, StorageUnavailable
 from logistic.ports.cache import CountedCache
 from logistic.services.rate_limit import Throttle
 from logistic.services.tracking import Tracking, View
@@ -15,12 +16,13 @@ log = logging.getLogger(__name__)
 class QuickQuery:
     """Counts a /query against the quota and reads its cached body together.
 
-    `cached` returns the body when the cache holds one that may be served, else
+    `cached` returns the body when the cache holds one that may be served, raises
+    ShipmentNotFound when the cache remembers the sno as unknown, else returns
     None. Either way the request has been counted (or admitted while the counter
     is down, as Throttle.admit does), so the caller goes on with
-    Tracking.uncached_body and does not count it again. RateLimited past the
-    quota. Without a CountedCache (the counter and the cache in different back
-    ends) the two are asked one after the other.
+    Tracking.uncached_body(negative_checked=True) and does not count it again.
+    RateLimited past the quota. Without a CountedCache (the counter and the cache
+    in different back ends) they are asked one after the other.
     """
 
     def __init__(
@@ -32,14 +34,25 @@ class QuickQuery:
 
     def cached(self, client: str, sno: int, view: View) -> bytes | None:
         key = self._tracking.servable_key(sno, view)
+        negative = self._tracking.negative_key(sno)
         tally = self._throttle.tally(client)
-        if key is None or tally is None or self._counted is None:
+        if tally is None or self._counted is None:
             self._throttle.admit(client)
-            return None if key is None else self._tracking.cached(key)
+            return _body_or_unknown(sno, key, negative, self._tracking.cached)
+        wanted = [wanted for wanted in (key, negative) if wanted is not None]
         try:
-            count, body = self._counted.hit_and_get(tally.key, tally.window, key)
+            count, values = self._counted.hit_and_get(tally.key, tally.window, wanted)
         except StorageUnavailable as error:
             log.warning("cache and rate limiter unavailable, admitting %s: %s", client, error)
             return None
         self._throttle.judge(tally, count)
-        return body
+        return _body_or_unknown(sno, key, negative, dict(zip(wanted, values, strict=True)).get)
+
+
+def _body_or_unknown(
+    sno: int, key: str | None, negative: str | None, cached: Callable[[str], bytes | None]
+) -> bytes | None:
+    body = None if key is None else cached(key)
+    if body is None and negative is not None and cached(negative) is not None:
+        raise ShipmentNotFound(sno)
+    return body

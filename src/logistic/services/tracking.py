@@ -88,8 +88,13 @@ class Tracking:
         key = tracking_key(sno, view)
         return None if key in self._pending_deletes else key
 
+    def negative_key(self, sno: int) -> str | None:
+        """The key that remembers `sno` as unknown; None when unknown snos are not remembered."""
+        return missing_key(sno) if self._negative_ttl else None
+
     def cached(self, key: str) -> bytes | None:
-        """The bytes cached under `key` (from `servable_key`); None too while the cache is down."""
+        """The bytes cached under `key` (from `servable_key` or `negative_key`); None too
+        while the cache is down."""
         return self._get(key)
 
     def body(self, sno: int, view: View = View.MASKED) -> bytes:
@@ -99,10 +104,14 @@ class Tracking:
             return cached
         return self.uncached_body(sno, view)
 
-    def uncached_body(self, sno: int, view: View = View.MASKED) -> bytes:
-        """`body` for a caller who found nothing in the cache a moment ago."""
+    def uncached_body(
+        self, sno: int, view: View = View.MASKED, negative_checked: bool = False
+    ) -> bytes:
+        """`body` for a caller who found nothing in the cache a moment ago (nor, when
+        `negative_checked`, under `negative_key`)."""
         key = tracking_key(sno, view)
-        if self._negative_ttl and self._get(missing_key(sno)) is not None:
+        negative = None if negative_checked else self.negative_key(sno)
+        if negative is not None and self._get(negative) is not None:
             raise ShipmentNotFound(sno)
         shipment = self._shipments.get(sno)
         if shipment is None:

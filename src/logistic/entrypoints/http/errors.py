@@ -56,7 +56,7 @@ def _status_for(error: DomainError) -> int:
     return 500
 
 
-def _domain_error(error: DomainError) -> Response:
+def domain_error_response(error: DomainError) -> Response:
     code = _status_for(error)
     if code >= 500:
         log.error("request failed: %s", error, exc_info=error)
@@ -89,6 +89,6 @@ def _unexpected(error: Exception) -> Response:
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

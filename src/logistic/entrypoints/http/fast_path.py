@@ -3,7 +3,8 @@
 Only `GET /query?sno=<digits>` is taken here, and only what Flask would answer
 the same way: the client is counted (one trip to Redis with the cache read),
 the audience comes from the same key rules, and a cached body goes out with the
-headers Flask gives it. Anything else (a missing or malformed sno, a bad key,
+headers Flask gives it; an sno the cache remembers as unknown gets the 404 of
+Flask's error handler. Anything else (a missing or malformed sno, a bad key,
 a request over the quota) is Flask's to answer, as if this piece did not exist.
 A request counted here that found nothing in the cache is marked
 `CACHE_MISSED`, so that the view neither counts it nor reads the cache again.
@@ -17,9 +18,10 @@ from typing import Any
 
 from logistic.container import Container
 from logistic.domain.access import Scope
-from logistic.domain.errors import DomainError, RateLimited
+from logistic.domain.errors import DomainError, RateLimited, ShipmentNotFound
 from logistic.entrypoints.http.auth import bearer_key
 from logistic.entrypoints.http.clients import environ_client
+from logistic.entrypoints.http.errors import domain_error_response
 from logistic.entrypoints.http.inputs import MAX_SNO
 from logistic.services.tracking import View
 
@@ -52,6 +54,8 @@ class FastPath:
         except RateLimited:
             # Flask answers the 429; its count comes past the quota already, so changes nothing.
             return self._app(environ, start_response)
+        except ShipmentNotFound as unknown:
+            return domain_error_response(unknown)(environ, start_response)
         if body is None:
             environ[CACHE_MISSED] = True
             return self._app(environ, start_response)

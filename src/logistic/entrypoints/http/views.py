@@ -37,7 +37,9 @@ def query() -> Response:
     view = query_view()
     sno = parse_sno(request.args)
     tracking = container().tracking()
-    return json_response(tracking.uncached_body(sno, view) if missed else tracking.body(sno, view))
+    if missed:
+        return json_response(tracking.uncached_body(sno, view, negative_checked=True))
+    return json_response(tracking.body(sno, view))
 
 
 @api.get("/fake")
