@@ -31,8 +31,7 @@ from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
 from logistic.adapters.redis_cache import RedisCache, RedisLike, redis_client
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisCountedCache, RedisRateLimiter
-from logistic.adapters.s3_store import S3ObjectStore, s3_client
-from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.engine import create_engine, create_read_engine
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
@@ -62,11 +61,22 @@ def _engine(url: str, pool_recycle: timedelta) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _read_engine(url: str | None, pool_recycle: timedelta, primary: Engine) -> Iterator[Engine]:
-    if url is None:
-        yield primary  # disposed by its own resource
+def _read_engine(url: str, pool_recycle: timedelta, fallback: Engine) -> Iterator[Engine]:
+    engine = create_read_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
+    if engine is None:
+        yield fallback  # disposed by its own resource
         return
-    yield from _engine(url, pool_recycle)
+    yield engine
+    engine.dispose()
+
+
+def _replica_engine(
+    url: str | None, pool_recycle: timedelta, primary_reads: Engine
+) -> Iterator[Engine]:
+    if url is None:
+        yield primary_reads  # disposed by its own resource
+        return
+    yield from _read_engine(url, pool_recycle, primary_reads)
 
 
 def _redis(url: str | None) -> Iterator[RedisLike | None]:
@@ -114,6 +124,9 @@ def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttl
 
 def _object_store(settings: Settings) -> ObjectStore:
     if settings.s3_bucket:
+        # Imported only here: boto3 costs every worker about 10 MiB it rarely needs.
+        from logistic.adapters.s3_store import S3ObjectStore, s3_client
+
         client = s3_client(settings.s3_endpoint_url, settings.s3_region)
         return S3ObjectStore(client, settings.s3_bucket, prefix=settings.s3_prefix)
     root = settings.home / "reports"
@@ -128,14 +141,18 @@ def _report_lock(settings: Settings, client: RedisLike | None) -> Lock:
 
 
 def _readiness(
-    engine: Engine, read_engine: Engine, cache: Cache, object_store: ObjectStore
+    engine: Engine,
+    primary_read_engine: Engine,
+    read_engine: Engine,
+    cache: Cache,
+    object_store: ObjectStore,
 ) -> Readiness:
     checks: dict[str, Callable[[], object]] = {
         "database": lambda: ping(engine),
         "cache": lambda: cache.get("readyz"),
         "object_store": object_store.check,
     }
-    if read_engine is not engine:
+    if read_engine is not primary_read_engine:
         checks["read_database"] = lambda: ping(read_engine)
     return Readiness(checks)
 
@@ -147,19 +164,28 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Resource(
         _engine, settings.provided.database_url, settings.provided.database_pool_recycle
     )
-    # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
-    read_engine = providers.Resource(
+    # The same database in a pool of its own, for single reads outside a transaction.
+    primary_read_engine = providers.Resource(
         _read_engine,
-        settings.provided.database_read_url,
+        settings.provided.database_url,
         settings.provided.database_pool_recycle,
         engine,
+    )
+    # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
+    read_engine = providers.Resource(
+        _replica_engine,
+        settings.provided.database_read_url,
+        settings.provided.database_pool_recycle,
+        primary_read_engine,
     )
     redis = providers.Resource(_redis, settings.provided.redis_url)
     cache = providers.Singleton(_cache, settings, redis, clock)
 
-    shipments = providers.Singleton(SqlShipmentRepository, engine)
+    shipments = providers.Singleton(SqlShipmentRepository, engine, primary_read_engine)
     # /query misses read the replica; writes and the checks after them use the primary.
-    query_shipments = providers.Singleton(SqlShipmentRepository, engine, read_engine)
+    query_shipments = providers.Singleton(
+        SqlShipmentRepository, engine, primary_read_engine, read_engine
+    )
     location_catalog = providers.Singleton(SqlLocationCatalog, engine)
     locations = providers.Singleton(Locations, location_catalog)
     contacts = providers.Singleton(FakerContacts)
@@ -214,7 +240,9 @@ class Container(containers.DeclarativeContainer):
         zone=settings.provided.report_timezone.key,
         stuck_after=settings.provided.stuck_after,
     )
-    readiness = providers.Singleton(_readiness, engine, read_engine, cache, object_store)
+    readiness = providers.Singleton(
+        _readiness, engine, primary_read_engine, read_engine, cache, object_store
+    )
 
 
 def container_from_environment() -> Container:

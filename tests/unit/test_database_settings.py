@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from logistic.container import Container
@@ -19,8 +21,17 @@ def _container(**environ: str) -> Container:
     )
 
 
-def test_without_a_read_url_reads_use_the_primary_engine() -> None:
+def test_without_a_read_url_reads_use_the_primary_database_in_a_pool_of_their_own() -> None:
     container = _container()
+
+    assert container.read_engine() is container.primary_read_engine()
+    assert container.read_engine() is not container.engine()
+    assert container.read_engine().url == container.engine().url
+    container.shutdown_resources()
+
+
+def test_an_embedded_database_is_read_through_its_only_engine(tmp_path: Path) -> None:
+    container = _container(LOGISTIC_DATABASE_URL=f"sqlite:///{tmp_path / 'logistic.db'}")
 
     assert container.read_engine() is container.engine()
     container.shutdown_resources()
@@ -38,6 +49,7 @@ def test_pool_recycling_applies_to_both_engines() -> None:
     container = _container(LOGISTIC_DATABASE_READ_URL=REPLICA, LOGISTIC_DATABASE_POOL_RECYCLE="280")
 
     assert container.engine().pool._recycle == 280
+    assert container.primary_read_engine().pool._recycle == 280
     assert container.read_engine().pool._recycle == 280
     container.shutdown_resources()
 

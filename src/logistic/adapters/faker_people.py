@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 
-from faker import Faker
-
 from logistic.domain.model import Contact
 
 DEFAULT_POOL_SIZE = 2_000
@@ -22,6 +20,9 @@ class FakerContacts:
     """
 
     def __init__(self, locale: str = "zh_TW", pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        # Imported on first use: Faker costs a worker that never makes a contact 4 MiB.
+        from faker import Faker
+
         faker = Faker(locale)
         faker.seed_instance(_POOL_SEED)
         self._names = tuple(faker.name() for _ in range(pool_size))

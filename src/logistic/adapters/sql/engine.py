@@ -28,6 +28,21 @@ def create_engine(url: str, pool_recycle_s: int = POOL_RECYCLE_S) -> Engine:
     return sa.create_engine(parsed, pool_pre_ping=True)
 
 
+def create_read_engine(url: str, pool_recycle_s: int = POOL_RECYCLE_S) -> Engine | None:
+    """An engine of its own for reads outside any transaction on a MariaDB/MySQL URL.
+
+    A query costs one round trip there: autocommit, so no BEGIN and no ROLLBACK,
+    and no ping before a connection is lent. A connection the server closed fails
+    its first query instead (`DBAPIError.connection_invalidated`), so readers try
+    once more (see `sql.repository`); the recycling still retires connections
+    before any idle timeout. None for other back ends: read on the primary engine.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() not in ("mysql", "mariadb"):
+        return None
+    return _mysql_engine(parsed, pool_recycle_s, reads_only=True)
+
+
 def writer(engine: Engine) -> Engine:
     """The same engine, for transactions that will write.
 
@@ -61,7 +76,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     return engine
 
 
-def _mysql_engine(url: sa.URL, pool_recycle_s: int) -> Engine:
+def _mysql_engine(url: sa.URL, pool_recycle_s: int, reads_only: bool = False) -> Engine:
     if url.drivername in ("mysql", "mariadb"):
         url = url.set(drivername=f"{url.drivername}+pymysql")
     if "charset" not in url.query:
@@ -69,6 +84,15 @@ def _mysql_engine(url: sa.URL, pool_recycle_s: int) -> Engine:
     connect_args = (
         {} if "connect_timeout" in url.query else {"connect_timeout": MYSQL_CONNECT_TIMEOUT_S}
     )
+    if reads_only:
+        return sa.create_engine(
+            url,
+            pool_recycle=pool_recycle_s,
+            isolation_level="AUTOCOMMIT",
+            skip_autocommit_rollback=True,
+            pool_reset_on_return=None,
+            connect_args=connect_args,
+        )
     return sa.create_engine(
         url,
         pool_pre_ping=True,

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from logistic.adapters.sql.engine import create_engine, writer
 from logistic.domain.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # The project is installed editable, so the repository's migrations/ sits next to src/.
 MIGRATIONS = Path(__file__).resolve().parents[4] / "migrations"
@@ -23,6 +25,10 @@ MIGRATION_LOCK_SECONDS = 60
 
 
 def alembic_config() -> Config:
+    # Imported here, like `command` below: Alembic and Mako would cost every worker
+    # of the server 11 MiB, and only migrating needs them.
+    from alembic.config import Config
+
     if not (MIGRATIONS / "env.py").is_file():
         raise FileNotFoundError(f"no Alembic environment at {MIGRATIONS} (install with pip -e)")
     config = Config()
@@ -36,6 +42,8 @@ def upgrade(engine_or_url: Engine | str) -> None:
     Safe to run from several processes at once: one migrates, the others wait
     for it and then find nothing left to do.
     """
+    from alembic import command
+
     engine = create_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     try:
         config = alembic_config()

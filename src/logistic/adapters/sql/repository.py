@@ -73,6 +73,23 @@ def _storage_errors() -> Iterator[None]:
         raise StorageUnavailable(f"the database failed ({type(cause).__name__})") from error
 
 
+def _read(engine: Engine, query: Callable[[Connection], T]) -> T:
+    """`query(connection)`, tried once more on a fresh connection when the first was dead.
+
+    A read engine lends connections without pinging them first; one the server
+    has closed fails at its first query and is thrown away with the pool's older
+    connections, so a second try gets a live one.
+    """
+    try:
+        with engine.connect() as connection:
+            return query(connection)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with engine.connect() as connection:
+        return query(connection)
+
+
 def ping(engine: Engine) -> None:
     """Raise StorageUnavailable unless the database answers a trivial query."""
     with _storage_errors(), engine.connect() as connection:
@@ -80,27 +97,30 @@ def ping(engine: Engine) -> None:
 
 
 class SqlShipmentRepository:
-    """Shipments on `engine`; `get` reads `read_engine` (a replica) when one is given.
+    """Shipments on `engine`; reads outside a transaction on `reader`, `get` on `replica`.
 
-    Everything else, writes and the checks that follow them (`event_count`), stays
-    on the primary: a replica may lag behind it.
+    `reader` is an engine on the same database meant for single reads (see
+    `create_read_engine`); `replica` may lag behind it, so only `get` uses it, and
+    the checks that follow a write (`event_count`) stay on `reader`. Both default
+    to the one before them.
     """
 
-    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+    def __init__(
+        self, engine: Engine, reader: Engine | None = None, replica: Engine | None = None
+    ) -> None:
         self._engine = engine
         self._writer = writer(engine)
-        self._reader = engine if read_engine is None else read_engine
+        self._reader = reader or engine
+        self._replica = replica or self._reader
 
     def get(self, sno: int) -> Shipment | None:
         if not 0 < sno <= _MAX_KEY:
             return None
         with _storage_errors():
-            with self._reader.connect() as connection:
-                found = _load(connection, sno)
-            if found is None and self._reader is not self._engine:
+            found = _read(self._replica, lambda connection: _load(connection, sno))
+            if found is None and self._replica is not self._reader:
                 # An order created a moment ago may not have reached the replica yet.
-                with self._engine.connect() as connection:
-                    found = _load(connection, sno)
+                found = _read(self._reader, lambda connection: _load(connection, sno))
         return found
 
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
@@ -183,15 +203,17 @@ class SqlShipmentRepository:
     def event_count(self, sno: int) -> int | None:
         if not 0 < sno <= _MAX_KEY:
             return None
-        with _storage_errors(), self._engine.connect() as connection:
-            found = connection.execute(
-                select(orders.c.event_count).where(orders.c.sno == sno)
-            ).scalar_one_or_none()
+        query = select(orders.c.event_count).where(orders.c.sno == sno)
+        with _storage_errors():
+            found = _read(self._reader, lambda connection: connection.execute(query).scalar())
         return None if found is None else int(found)
 
     def count(self) -> int:
-        with _storage_errors(), self._engine.connect() as connection:
-            return int(connection.execute(select(func.count()).select_from(orders)).scalar_one())
+        query = select(func.count()).select_from(orders)
+        with _storage_errors():
+            return int(
+                _read(self._reader, lambda connection: connection.execute(query).scalar_one())
+            )
 
     def _allocate(self, count: int) -> tuple[int, int]:
         """The first sno and first recipient id of two blocks of `count` reserved for us."""
