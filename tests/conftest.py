@@ -13,11 +13,10 @@ import pytest
 
 from tests.services import (
     MARIADB_HOST,
-    MARIADB_PASSWORD,
     MARIADB_PORT,
-    MARIADB_USER,
     REDIS_URL,
     free_port,
+    own_database,
     port_problem,
     require,
 )
@@ -27,23 +26,8 @@ from tests.services import (
 def mariadb_url() -> Iterator[str]:
     """A SQLAlchemy URL to a database this test session created (and drops at the end)."""
     require("MariaDB", port_problem(MARIADB_HOST, MARIADB_PORT))
-    import pymysql
-
-    name = f"logistic_test_{uuid.uuid4().hex[:10]}"
-    admin = pymysql.connect(
-        host=MARIADB_HOST, port=MARIADB_PORT, user=MARIADB_USER, password=MARIADB_PASSWORD
-    )
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        yield (
-            f"mysql+pymysql://{MARIADB_USER}:{MARIADB_PASSWORD}@{MARIADB_HOST}:{MARIADB_PORT}"
-            f"/{name}?charset=utf8mb4"
-        )
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+    with own_database("test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

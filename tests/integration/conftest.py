@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pymysql
 import pytest
-from sqlalchemy import make_url
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import create_engine
@@ -26,7 +23,7 @@ from tests.integration.sql_backends import (
     migrated_sqlite,
     sql_backend,
 )
-from tests.services import MARIADB_HOST, MARIADB_PASSWORD, MARIADB_PORT, MARIADB_USER
+from tests.services import own_database
 
 
 @pytest.fixture(scope="session")
@@ -41,18 +38,8 @@ def mariadb_engine(mariadb_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def fresh_mariadb_url(mariadb_url: str) -> Iterator[str]:
     """A URL to a MariaDB database of its own, created empty and dropped after the test."""
-    name = f"logistic_fresh_{uuid.uuid4().hex[:10]}"
-    admin = pymysql.connect(
-        host=MARIADB_HOST, port=MARIADB_PORT, user=MARIADB_USER, password=MARIADB_PASSWORD
-    )
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        yield make_url(mariadb_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+    with own_database("fresh") as url:
+        yield url
 
 
 def _open(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:

@@ -6,38 +6,25 @@ can tell which of the two answered.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pymysql
 import pytest
-from sqlalchemy import make_url
 
 from logistic.adapters.sql.migrate import upgrade
 from logistic.container import Container
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.entrypoints.http import create_app
 from logistic.settings import Settings
-from tests.services import MARIADB_HOST, MARIADB_PASSWORD, MARIADB_PORT, MARIADB_USER
+from tests.services import own_database
 
 pytestmark = pytest.mark.mariadb
 
 
 @pytest.fixture
 def replica_url(mariadb_url: str) -> Iterator[str]:
-    name = f"logistic_replica_{uuid.uuid4().hex[:10]}"
-    admin = pymysql.connect(
-        host=MARIADB_HOST, port=MARIADB_PORT, user=MARIADB_USER, password=MARIADB_PASSWORD
-    )
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        yield make_url(mariadb_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+    with own_database("replica") as url:
+        yield url
 
 
 def _container(home: Path, **environ: str) -> Iterator[Container]:

@@ -26,11 +26,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import pymysql
 import pytest
 import redis
 from attrs import define, field
-from sqlalchemy import make_url, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.s3_store import s3_client
@@ -41,7 +40,7 @@ from logistic.domain.status import Status, allowed_next
 from tests.integration.nginx import SITE, Nginx, check_config, require_nginx, running_nginx, send
 from tests.integration.servers import LOGISTIC, Reply, ServiceProcess
 from tests.reporting import ZONE
-from tests.services import MARIADB_HOST, MARIADB_PASSWORD, MARIADB_PORT, MARIADB_USER
+from tests.services import own_database
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -100,18 +99,8 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def database(mariadb_url: str) -> Iterator[str]:
-    name = f"logistic_scale_{uuid.uuid4().hex[:10]}"
-    admin = pymysql.connect(
-        host=MARIADB_HOST, port=MARIADB_PORT, user=MARIADB_USER, password=MARIADB_PASSWORD
-    )
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        yield make_url(mariadb_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+    with own_database("scale") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
