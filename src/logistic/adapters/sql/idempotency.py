@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from logistic.adapters.sql.engine import writer
-from logistic.adapters.sql.repository import _storage_errors
+from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.tables import idempotency_keys
 from logistic.domain.errors import IdempotencyConflict, IdempotencyKeyReused
 from logistic.ports.idempotency import Answer
@@ -25,7 +25,7 @@ class SqlIdempotencyKeys:
         self._writer = writer(engine)
 
     def claim(self, key: str, fingerprint: str, now: datetime, lease: timedelta) -> Answer | None:
-        with _storage_errors():
+        with storage_errors():
             for _ in range(_CLAIM_ATTEMPTS):
                 if self._insert(key, fingerprint, now):
                     return None
@@ -51,7 +51,7 @@ class SqlIdempotencyKeys:
         raise IdempotencyConflict("the Idempotency-Key could not be claimed; retry")
 
     def complete(self, key: str, answer: Answer) -> None:
-        with _storage_errors(), self._writer.begin() as connection:
+        with storage_errors(), self._writer.begin() as connection:
             connection.execute(
                 update(idempotency_keys)
                 .where(_TABLE.key_digest == key)
@@ -59,7 +59,7 @@ class SqlIdempotencyKeys:
             )
 
     def release(self, key: str) -> None:
-        with _storage_errors(), self._writer.begin() as connection:
+        with storage_errors(), self._writer.begin() as connection:
             connection.execute(
                 delete(idempotency_keys).where(
                     _TABLE.key_digest == key, _TABLE.status_code.is_(None)
@@ -67,7 +67,7 @@ class SqlIdempotencyKeys:
             )
 
     def purge(self, before: datetime) -> int:
-        with _storage_errors(), self._writer.begin() as connection:
+        with storage_errors(), self._writer.begin() as connection:
             result = connection.execute(delete(idempotency_keys).where(_TABLE.claimed_at < before))
             return int(result.rowcount)
 

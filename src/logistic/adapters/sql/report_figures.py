@@ -22,28 +22,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, case, cast, func, literal_column, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.tables import locations, orders
-from logistic.domain.errors import StorageUnavailable
 from logistic.domain.report import LocationCount, ReportFigures, StuckShipments
 from logistic.domain.status import TERMINAL, Status
 from logistic.domain.transit import TransitHistogram
 from logistic.ports.reports import RECENT_DELIVERIES
 
 _UNFINISHED = sorted(status.value for status in Status if status not in TERMINAL)
-
-
-@contextmanager
-def _storage_errors() -> Iterator[None]:
-    try:
-        yield
-    except (DBAPIError, PoolTimeout) as error:
-        cause = getattr(error, "orig", None) or error
-        raise StorageUnavailable(
-            f"computing the report figures failed ({type(cause).__name__})"
-        ) from error
 
 
 def _transit_minutes(dialect: str) -> ColumnElement[Any]:
@@ -65,7 +52,7 @@ class SqlReportFigures:
         self._minutes = _transit_minutes(engine.dialect.name)
 
     def figures(self, as_of: datetime, stuck_after: timedelta) -> ReportFigures:
-        with _storage_errors(), self._snapshot() as connection:
+        with storage_errors("computing the report figures"), self._snapshot() as connection:
             by_status = _counts_as_of(connection, orders.c.current_status, as_of)
             by_place = _counts_as_of(connection, orders.c.current_location_id, as_of)
             titles = {

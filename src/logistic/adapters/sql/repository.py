@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from attrs import evolve
 from sqlalchemy import Column, Row, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from logistic.adapters.sql.bulk import insert_in_bulk
 from logistic.adapters.sql.engine import writer
+from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.tables import locations, orders, recipients, sequences, tracking_events
 from logistic.domain.errors import (
     ConcurrentUpdate,
     LocationNotFound,
     ShipmentNotFound,
-    StorageUnavailable,
 )
 from logistic.domain.model import Location, Recipient, Region, Shipment, TrackingEvent
 from logistic.domain.status import Status
@@ -64,15 +62,6 @@ _SHIPMENT = (
 )
 
 
-@contextmanager
-def _storage_errors() -> Iterator[None]:
-    try:
-        yield
-    except (DBAPIError, PoolTimeout) as error:
-        cause = getattr(error, "orig", None) or error
-        raise StorageUnavailable(f"the database failed ({type(cause).__name__})") from error
-
-
 def _read(engine: Engine, query: Callable[[Connection], T]) -> T:
     """`query(connection)`, tried once more on a fresh connection when the first was dead.
 
@@ -92,7 +81,7 @@ def _read(engine: Engine, query: Callable[[Connection], T]) -> T:
 
 def ping(engine: Engine) -> None:
     """Raise StorageUnavailable unless the database answers a trivial query."""
-    with _storage_errors(), engine.connect() as connection:
+    with storage_errors(), engine.connect() as connection:
         connection.execute(text("SELECT 1")).scalar_one()
 
 
@@ -116,7 +105,7 @@ class SqlShipmentRepository:
     def get(self, sno: int) -> Shipment | None:
         if not 0 < sno <= _MAX_KEY:
             return None
-        with _storage_errors():
+        with storage_errors():
             found = _read(self._replica, lambda connection: _load(connection, sno))
             if found is None and self._replica is not self._reader:
                 # An order created a moment ago may not have reached the replica yet.
@@ -149,7 +138,7 @@ class SqlShipmentRepository:
         return range(planned[0].sno, planned[-1].sno + 1)
 
     def _numbered(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
-        with _storage_errors():
+        with storage_errors():
             first_sno, first_recipient = self._allocate(len(shipments))
         return [
             _planned(first_sno + offset, first_recipient + offset, new)
@@ -160,7 +149,7 @@ class SqlShipmentRepository:
         self, planned: Sequence[Shipment], insert: Callable[[Connection, Sequence[Shipment]], T]
     ) -> T:
         """`insert(connection, planned)` in one writing transaction, driver errors translated."""
-        with _storage_errors():
+        with storage_errors():
             try:
                 with self._writer.begin() as connection:
                     return insert(connection, planned)
@@ -181,7 +170,7 @@ class SqlShipmentRepository:
         }
         if event.status is Status.DELIVERED:
             changes["delivered_at"] = event.occurred_at
-        with _storage_errors(), self._writer.begin() as connection:
+        with storage_errors(), self._writer.begin() as connection:
             result = connection.execute(
                 update(orders)
                 .where(orders.c.sno == sno, orders.c.event_count == expected_events)
@@ -204,13 +193,13 @@ class SqlShipmentRepository:
         if not 0 < sno <= _MAX_KEY:
             return None
         query = select(orders.c.event_count).where(orders.c.sno == sno)
-        with _storage_errors():
+        with storage_errors():
             found = _read(self._reader, lambda connection: connection.execute(query).scalar())
         return None if found is None else int(found)
 
     def count(self) -> int:
         query = select(func.count()).select_from(orders)
-        with _storage_errors():
+        with storage_errors():
             return int(
                 _read(self._reader, lambda connection: connection.execute(query).scalar_one())
             )
@@ -246,7 +235,7 @@ class SqlLocationCatalog:
         self._writer = writer(engine)
 
     def all(self) -> tuple[Location, ...]:
-        with _storage_errors(), self._engine.connect() as connection:
+        with storage_errors(), self._engine.connect() as connection:
             rows = connection.execute(select(locations).order_by(locations.c.id)).all()
         return tuple(_location(row) for row in rows)
 
@@ -254,7 +243,7 @@ class SqlLocationCatalog:
         by_id = {location.id: location for location in wanted}
         if not by_id:
             return
-        with _storage_errors():
+        with storage_errors():
             for attempt in range(1, _SYNC_ATTEMPTS + 1):
                 try:
                     with self._writer.begin() as connection:
