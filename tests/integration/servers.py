@@ -269,3 +269,15 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+def stop_gracefully(process: subprocess.Popen[bytes], timeout: float = 20) -> int:
+    """SIGTERM, then its exit code; a process that ignores SIGTERM is killed and the test fails."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise

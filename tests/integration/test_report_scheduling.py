@@ -35,6 +35,7 @@ from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepo
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.report import Report, ReportSlot
 from logistic.entrypoints.scheduler import ReportScheduler
+from tests.integration.servers import stop_gracefully
 from tests.reporting import (
     STUCK_AFTER,
     TAIPEI,
@@ -226,17 +227,6 @@ def _start_scheduler(env: dict[str, str], log: Path, *options: str) -> subproces
         )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        raise
-
-
 @pytest.mark.mariadb
 @pytest.mark.redis
 @pytest.mark.s3
@@ -276,7 +266,7 @@ def test_two_scheduler_processes_travelling_through_three_slots_publish_each_onc
             assert time.monotonic() < deadline, read(logs)
             time.sleep(0.2)
     finally:
-        codes = [_stop(process) for process in processes]
+        codes = [stop_gracefully(process) for process in processes]
 
     assert codes == [0, 0], read(logs)
     slots = [ReportSlot(date(2026, 11, 25), hour, ZONE) for hour in (0, 8, 16)]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import json
 import random
-import signal
 import socket
 import subprocess
 import threading
@@ -38,7 +37,7 @@ from logistic.adapters.sql.tables import orders, tracking_events
 from logistic.domain.report import ReportSlot
 from logistic.domain.status import Status, allowed_next
 from tests.integration.nginx import SITE, Nginx, check_config, require_nginx, running_nginx, send
-from tests.integration.servers import LOGISTIC, Reply, ServiceProcess
+from tests.integration.servers import LOGISTIC, Reply, ServiceProcess, stop_gracefully
 from tests.reporting import ZONE
 from tests.services import own_database
 
@@ -179,16 +178,6 @@ def _start_scheduler(api: ServiceProcess, home: Path) -> subprocess.Popen[bytes]
         )
 
 
-def _stop_scheduler(process: subprocess.Popen[bytes]) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait()
-
-
 @pytest.fixture(scope="module")
 def cluster(
     database: str,
@@ -239,7 +228,7 @@ def cluster(
         schedulers, logs = [], []
         for name in ("scheduler-1", "scheduler-2"):
             schedulers.append(_start_scheduler(first, home / name))
-            stack.callback(_stop_scheduler, schedulers[-1])
+            stack.callback(stop_gracefully, schedulers[-1])
             logs.append(home / name / "scheduler.log")
         cluster = Cluster(
             (first, second), nginx, schedulers, logs, key, engine, client, prefix, s3, bucket
@@ -467,7 +456,7 @@ def test_two_schedulers_publish_one_json_and_one_csv_per_slot(cluster: Cluster) 
         assert all(process.poll() is None for process in cluster.schedulers), _logs(cluster)
         assert time.monotonic() < deadline, _logs(cluster)
         time.sleep(0.2)
-    codes = [_stop_scheduler(process) for process in cluster.schedulers]
+    codes = [stop_gracefully(process) for process in cluster.schedulers]
 
     assert codes == [0, 0], _logs(cluster)
     versions = _report_versions(cluster.s3, cluster.bucket)
