@@ -169,7 +169,9 @@ class Settings:
             # The embedded default is one process with threads, so its in-process cache
             # and counters are shared by every request; server databases scale by processes.
             workers=1 if embedded else _positive_int(environ, "LOGISTIC_WORKERS", cores),
-            threads=_positive_int(environ, "LOGISTIC_THREADS", 8 if embedded else 4),
+            # With a server database two threads per worker served more cached lookups
+            # than four and as many misses (make bench, README "Performance").
+            threads=_positive_int(environ, "LOGISTIC_THREADS", 8 if embedded else 2),
             fake_api=_switch(environ, "LOGISTIC_FAKE_API", default=embedded),
             log_level=(environ.get("LOGISTIC_LOG_LEVEL") or "INFO").upper(),
             api_keys_file=Path(environ.get("LOGISTIC_API_KEYS_FILE") or home / "api-keys"),
