@@ -281,3 +281,18 @@ def stop_gracefully(process: subprocess.Popen[bytes], timeout: float = 20) -> in
         process.kill()
         process.wait()
         raise
+
+
+def create_key(service: ServiceProcess, *scopes: str) -> str:
+    """`logistic keys create` in the service's environment; the printed key."""
+    arguments = [argument for scope in scopes for argument in ("--scope", scope)]
+    done = subprocess.run(
+        [str(LOGISTIC), "keys", "create", *arguments],
+        env=service.env,
+        cwd=service.home,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()

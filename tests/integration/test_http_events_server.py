@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,24 +12,10 @@ from typing import Any
 import pytest
 
 from logistic.domain.status import Status, allowed_next
-from tests.integration.servers import LOGISTIC, Reply, ServiceProcess, private_redis
+from tests.integration.servers import Reply, ServiceProcess, create_key, private_redis
 from tests.integration.servers import running_service as service_running
 
 READS = 40
-
-
-def _create_key(service: ServiceProcess, *scopes: str) -> str:
-    arguments = [argument for scope in scopes for argument in ("--scope", scope)]
-    done = subprocess.run(
-        [str(LOGISTIC), "keys", "create", *arguments],
-        env=service.env,
-        cwd=service.home,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def _in_flight(service: ServiceProcess, key: str) -> dict[str, Any]:
@@ -104,7 +89,7 @@ def test_the_embedded_default_is_one_process_that_sees_its_writes(
     embedded: ServiceProcess,
 ) -> None:
     assert _gunicorn_workers(embedded) == 1
-    key = _create_key(
+    key = create_key(
         embedded, "events:write", "fake:write"
     )  # the running service reads the new file
     order = _in_flight(embedded, key)
@@ -148,7 +133,7 @@ def test_a_recorded_event_is_seen_at_once_on_mariadb_and_redis(
     }
     with service_running(env, tmp_path) as service:
         assert _gunicorn_workers(service) == 3
-        key = _create_key(service, "events:write", "fake:write", "pii:read")
+        key = create_key(service, "events:write", "fake:write", "pii:read")
         order = _in_flight(service, key)
         sno = order["sno"]
         for _ in range(3):
@@ -173,7 +158,7 @@ def test_a_write_while_redis_is_down_succeeds_and_is_seen_once_redis_is_back(
             "LOGISTIC_WORKERS": "1",
         }
         with service_running(env, tmp_path) as service:
-            key = _create_key(service, "events:write", "fake:write")
+            key = create_key(service, "events:write", "fake:write")
             order = _in_flight(service, key)
             sno = order["sno"]
             before = service.get(f"/query?sno={sno}")

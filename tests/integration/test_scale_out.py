@@ -37,7 +37,7 @@ from logistic.adapters.sql.tables import orders, tracking_events
 from logistic.domain.report import ReportSlot
 from logistic.domain.status import Status, allowed_next
 from tests.integration.nginx import SITE, Nginx, check_config, require_nginx, running_nginx, send
-from tests.integration.servers import LOGISTIC, Reply, ServiceProcess, stop_gracefully
+from tests.integration.servers import LOGISTIC, Reply, ServiceProcess, create_key, stop_gracefully
 from tests.reporting import ZONE
 from tests.services import own_database
 
@@ -151,20 +151,6 @@ def _restartable_port() -> int:
     raise RuntimeError(f"no free port found below {low}")
 
 
-def _create_key(api: ServiceProcess, *scopes: str) -> str:
-    arguments = [argument for scope in scopes for argument in ("--scope", scope)]
-    done = subprocess.run(
-        [str(LOGISTIC), "keys", "create", *arguments],
-        env=api.env,
-        cwd=api.home,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
 def _start_scheduler(api: ServiceProcess, home: Path) -> subprocess.Popen[bytes]:
     home.mkdir()
     with (home / "scheduler.log").open("wb") as log:
@@ -219,7 +205,7 @@ def cluster(
         # Every replica migrates at start; they queue on the migration lock.
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(ServiceProcess.migrate, apis))
-        key = _create_key(first, "events:write", "fake:write", "reports:read")
+        key = create_key(first, "events:write", "fake:write", "reports:read")
         for api in apis:
             stack.callback(api.stop)
         with ThreadPoolExecutor(max_workers=2) as pool:
