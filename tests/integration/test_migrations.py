@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -16,7 +18,10 @@ from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.migrate import alembic_config, upgrade
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.tables import metadata
+from logistic.domain.model import TrackingEvent
+from logistic.domain.status import Status
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -29,6 +34,9 @@ def assert_schema_matches_tables(engine: Engine) -> None:
         assert stored == [column.name for column in table.columns], name
         stored_indexes = {index["name"] for index in inspector.get_indexes(name)}
         assert {index.name for index in table.indexes} <= stored_indexes, name
+        # Alembic's comparison below does not look at primary keys.
+        primary_key = inspector.get_pk_constraint(name)["constrained_columns"]
+        assert primary_key == [column.name for column in table.primary_key.columns], name
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "compare_server_default": True}
@@ -88,5 +96,81 @@ def test_operators_can_migrate_with_the_alembic_command(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{database}")
     try:
         assert_schema_matches_tables(engine)
+    finally:
+        engine.dispose()
+
+
+def _migrate_to(engine: Engine, revision: str) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def _events_before_0005(engine: Engine) -> None:
+    """One order with three events, stored by the schema of 0004 (ids by AUTO_INCREMENT)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO locations (id, title, city, address, region)"
+                " VALUES (1, 'A', 'Taipei', 'a', 'main_island')"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO recipients (id, name, phone, address) VALUES (7, 'n', 'p', 'a')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO orders (sno, recipient_id, origin_id, destination_id, created_at,"
+                " promised_by, current_status, current_location_id, last_event_at, event_count)"
+                " VALUES (5, 7, 1, 1, '2026-01-01 00:00:00', '2026-01-02 00:00:00',"
+                " 'In Transit', 1, '2026-01-01 02:00:00', 3)"
+            )
+        )
+        for hour, status in enumerate(["Created", "Package Received", "In Transit"]):
+            connection.execute(
+                text(
+                    "INSERT INTO tracking_events (order_sno, status, location_id, occurred_at)"
+                    " VALUES (5, :status, 1, :at)"
+                ),
+                {"status": status, "at": f"2026-01-01 0{hour}:00:00"},
+            )
+
+
+def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
+    _migrate_to(engine, "0004")
+    _events_before_0005(engine)
+    with engine.connect() as connection:
+        before = (
+            connection.execute(text("SELECT id FROM tracking_events ORDER BY occurred_at"))
+            .scalars()
+            .all()
+        )
+
+    upgrade(engine)
+
+    assert_schema_matches_tables(engine)
+    repository = SqlShipmentRepository(engine)
+    stored = repository.get(5)
+    assert stored is not None
+    assert [event.id for event in stored.events] == before
+    later = TrackingEvent(Status.OUT_FOR_DELIVERY, 1, datetime(2026, 1, 1, 3, tzinfo=UTC))
+    updated = repository.append_event(5, later, expected_events=3)
+    assert [event.id for event in updated.events] == [*before, max(before) + 1]
+
+
+def test_sqlite_events_keep_their_ids_through_0005(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        _keeps_ids_and_continues_after_them(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.mariadb
+def test_mariadb_events_keep_their_ids_through_0005(fresh_mariadb_url: str) -> None:
+    engine = create_engine(fresh_mariadb_url)
+    try:
+        _keeps_ids_and_continues_after_them(engine)
     finally:
         engine.dispose()

@@ -36,11 +36,15 @@ _ORDER_COLUMNS = (
     "delivered_at",
     "event_count",
 )
-_EVENT_COLUMNS = ("order_sno", "status", "location_id", "occurred_at", "note")
+_EVENT_COLUMNS = ("order_sno", "id", "status", "location_id", "occurred_at", "note")
 
 
 def insert_in_bulk(connection: Connection, shipments: Sequence[Shipment]) -> None:
-    """Insert whole shipments (recipients, orders, events) inside the caller's transaction."""
+    """Insert whole shipments (recipients, orders, events) inside the caller's transaction.
+
+    Every sno, recipient id and event id is already given (reserved from the
+    sequences table).
+    """
     recipient_rows: list[tuple[object, ...]] = []
     order_rows: list[tuple[object, ...]] = []
     event_rows: list[tuple[object, ...]] = []
@@ -50,7 +54,14 @@ def insert_in_bulk(connection: Connection, shipments: Sequence[Shipment]) -> Non
         order_rows.append(_order_values(shipment))
         sno = shipment.sno
         event_rows.extend(
-            (sno, event.status.value, event.location_id, _stored(event.occurred_at), event.note)
+            (
+                sno,
+                _numbered(event.id),
+                event.status.value,
+                event.location_id,
+                _stored(event.occurred_at),
+                event.note,
+            )
             for event in shipment.events
         )
     _execute_many(connection, recipients, _RECIPIENT_COLUMNS, recipient_rows)
@@ -75,6 +86,12 @@ def _order_values(shipment: Shipment) -> tuple[object, ...]:
         None if delivered_at is None else _stored(delivered_at),
         len(shipment.events),
     )
+
+
+def _numbered(event_id: int | None) -> int:
+    if event_id is None:
+        raise ValueError("an event to insert needs the id reserved for it")
+    return event_id
 
 
 def _stored(at: datetime) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from attrs import evolve
@@ -26,6 +26,7 @@ from logistic.ports.repositories import NewShipment
 
 SNO_SEQUENCE = "orders.sno"
 RECIPIENT_SEQUENCE = "recipients.id"
+EVENT_SEQUENCE = "tracking_events.id"
 # Both MariaDB and SQLite keys are signed 64-bit integers.
 _MAX_KEY = 2**63 - 1
 # Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails.
@@ -58,7 +59,8 @@ _SHIPMENT = (
         )
     )
     .where(orders.c.sno == bindparam("sno"))
-    .order_by(tracking_events.c.occurred_at, tracking_events.c.id)
+    # Not sorted here: an ORDER BY over the outer join costs MariaDB a temporary
+    # table per lookup; _load sorts the few rows by event id instead.
 )
 
 
@@ -116,19 +118,8 @@ class SqlShipmentRepository:
         if not shipments:
             return []
         planned = self._numbered(shipments)
-        event_ids = self._write(planned, _insert)
-        return [
-            evolve(
-                shipment,
-                events=tuple(
-                    evolve(event, id=event_id)
-                    for event, event_id in zip(
-                        shipment.events, event_ids[shipment.sno], strict=True
-                    )
-                ),
-            )
-            for shipment in planned
-        ]
+        self._write(planned, insert_in_bulk)
+        return planned
 
     def add_in_bulk(self, shipments: Sequence[NewShipment]) -> range:
         if not shipments:
@@ -138,12 +129,16 @@ class SqlShipmentRepository:
         return range(planned[0].sno, planned[-1].sno + 1)
 
     def _numbered(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+        """The shipments with their snos, recipient ids and event ids, reserved for us."""
         with storage_errors():
-            first_sno, first_recipient = self._allocate(len(shipments))
-        return [
-            _planned(first_sno + offset, first_recipient + offset, new)
-            for offset, new in enumerate(shipments)
-        ]
+            first_sno, first_recipient, next_event = self._allocate(
+                len(shipments), sum(len(new.plan.events) for new in shipments)
+            )
+        planned = []
+        for offset, new in enumerate(shipments):
+            planned.append(_planned(first_sno + offset, first_recipient + offset, next_event, new))
+            next_event += len(new.plan.events)
+        return planned
 
     def _write(
         self, planned: Sequence[Shipment], insert: Callable[[Connection, Sequence[Shipment]], T]
@@ -180,8 +175,9 @@ class SqlShipmentRepository:
                 if _exists(connection, sno):
                     raise ConcurrentUpdate(f"shipment {sno} changed while the event was recorded")
                 raise ShipmentNotFound(sno)
+            event_id = _take(connection, EVENT_SEQUENCE, tracking_events.c.id, 1)
             try:
-                connection.execute(insert(tracking_events), [_event_row(sno, event)])
+                connection.execute(insert(tracking_events), [_event_row(sno, event_id, event)])
             except IntegrityError as error:
                 # The order exists and is locked by our UPDATE: only the location can be wrong.
                 raise LocationNotFound(event.location_id) from error
@@ -204,14 +200,19 @@ class SqlShipmentRepository:
                 _read(self._reader, lambda connection: connection.execute(query).scalar_one())
             )
 
-    def _allocate(self, count: int) -> tuple[int, int]:
-        """The first sno and first recipient id of two blocks of `count` reserved for us."""
+    def _allocate(self, count: int, events: int) -> tuple[int, int, int]:
+        """The first sno, recipient id and event id of blocks reserved for us.
+
+        `count` snos and recipient ids, `events` event ids; in a transaction of its
+        own, so that writers hold the sequence rows only for a moment.
+        """
         for attempt in range(1, _ALLOCATION_ATTEMPTS + 1):
             try:
                 with self._writer.begin() as connection:
                     return (
                         _take(connection, SNO_SEQUENCE, orders.c.sno, count),
                         _take(connection, RECIPIENT_SEQUENCE, recipients.c.id, count),
+                        _take(connection, EVENT_SEQUENCE, tracking_events.c.id, events),
                     )
             except IntegrityError:
                 if attempt == _ALLOCATION_ATTEMPTS:
@@ -289,7 +290,7 @@ def _take(connection: Connection, name: str, column: Column[int], count: int) ->
     return int(current)
 
 
-def _planned(sno: int, recipient_id: int, new: NewShipment) -> Shipment:
+def _planned(sno: int, recipient_id: int, first_event_id: int, new: NewShipment) -> Shipment:
     return Shipment(
         sno=sno,
         recipient=Recipient.from_contact(recipient_id, new.recipient),
@@ -297,64 +298,17 @@ def _planned(sno: int, recipient_id: int, new: NewShipment) -> Shipment:
         destination_id=new.plan.destination_id,
         created_at=new.plan.created_at,
         promised_by=new.promised_by,
-        events=new.plan.events,
+        events=tuple(
+            evolve(event, id=first_event_id + offset)
+            for offset, event in enumerate(new.plan.events)
+        ),
     )
 
 
-def _insert(connection: Connection, shipments: Sequence[Shipment]) -> dict[int, list[int]]:
-    """Insert whole shipments; the ids given to their events, per sno, oldest first."""
-    connection.execute(
-        insert(recipients),
-        [
-            {
-                "id": shipment.recipient.id,
-                "name": shipment.recipient.name,
-                "phone": shipment.recipient.phone,
-                "address": shipment.recipient.address,
-            }
-            for shipment in shipments
-        ],
-    )
-    connection.execute(insert(orders), [_order_row(shipment) for shipment in shipments])
-    events = [
-        _event_row(shipment.sno, event) for shipment in shipments for event in shipment.events
-    ]
-    event_ids: dict[int, list[int]] = defaultdict(list)
-    if events:
-        connection.execute(insert(tracking_events), events)
-        # The snos are fresh, so every event under them is one we just inserted,
-        # and ids grow in the order the rows were given.
-        snos = [shipment.sno for shipment in shipments]
-        inserted = connection.execute(
-            select(tracking_events.c.order_sno, tracking_events.c.id)
-            .where(tracking_events.c.order_sno.between(min(snos), max(snos)))
-            .order_by(tracking_events.c.order_sno, tracking_events.c.id)
-        )
-        for order_sno, event_id in inserted:
-            event_ids[order_sno].append(event_id)
-    return event_ids
-
-
-def _order_row(shipment: Shipment) -> dict[str, Any]:
-    current = shipment.current_status
-    return {
-        "sno": shipment.sno,
-        "recipient_id": shipment.recipient.id,
-        "origin_id": shipment.origin_id,
-        "destination_id": shipment.destination_id,
-        "created_at": shipment.created_at,
-        "promised_by": shipment.promised_by,
-        "current_status": None if current is None else current.value,
-        "current_location_id": shipment.current_location_id,
-        "last_event_at": shipment.last_event_at,
-        "delivered_at": shipment.delivered_at,
-        "event_count": len(shipment.events),
-    }
-
-
-def _event_row(sno: int, event: TrackingEvent) -> dict[str, Any]:
+def _event_row(sno: int, event_id: int, event: TrackingEvent) -> dict[str, Any]:
     return {
         "order_sno": sno,
+        "id": event_id,
         "status": event.status.value,
         "location_id": event.location_id,
         "occurred_at": event.occurred_at,
@@ -387,8 +341,11 @@ def _load(connection: Connection, sno: int) -> Shipment | None:
                 id=row.event_id,
                 note=row.note,
             )
-            for row in rows
-            if row.event_id is not None
+            # Ids are handed out in the order the events happened (append_event
+            # only adds an event later than the last).
+            for row in sorted(
+                (row for row in rows if row.event_id is not None), key=attrgetter("event_id")
+            )
         ),
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     TypeDecorator,
@@ -53,9 +54,6 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
-
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-_AUTO_ID = BigInteger().with_variant(Integer, "sqlite")
 
 locations = Table(
     "locations",
@@ -111,21 +109,24 @@ orders = Table(
     mysql_charset="utf8mb4",
 )
 
+# Clustered by order: one order's events sit together in its primary key, so a
+# lookup reads them from one index range, already in id order. Ids come from the
+# sequences table (see repository.py), in the order the events happened.
 tracking_events = Table(
     "tracking_events",
     metadata,
-    Column("id", _AUTO_ID, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, autoincrement=False, nullable=False),
     Column("order_sno", BigInteger, ForeignKey("orders.sno"), nullable=False),
     Column("status", String(32), nullable=False),
     Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("note", String(500), nullable=True),
-    Index("ix_tracking_events_order_sno_occurred_at_id", "order_sno", "occurred_at", "id"),
+    PrimaryKeyConstraint("order_sno", "id"),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )
 
-# Blocks of snos and recipient ids are handed out from here, so that concurrent
+# Blocks of snos, recipient ids and event ids are handed out from here, so that concurrent
 # writers never share one and a whole batch needs a single allocation.
 sequences = Table(
     "sequences",
