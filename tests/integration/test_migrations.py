@@ -150,6 +150,7 @@ def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
     upgrade(engine)
 
     assert_schema_matches_tables(engine)
+    assert _status_counts(engine) == {"In Transit": 1}
     repository = SqlShipmentRepository(engine)
     stored = repository.get(5)
     assert stored is not None
@@ -157,9 +158,17 @@ def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
     later = TrackingEvent(Status.OUT_FOR_DELIVERY, 1, datetime(2026, 1, 1, 3, tzinfo=UTC))
     updated = repository.append_event(5, later, expected_events=3)
     assert [event.id for event in updated.events] == [*before, max(before) + 1]
+    assert _status_counts(engine) == {"Out for Delivery": 1}
 
 
-def test_sqlite_events_keep_their_ids_through_0005(tmp_path: Path) -> None:
+def _status_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT status, orders FROM status_counts")).all()
+    assert len(rows) == len(Status) + 1, "one row per status, and one for orders with none"
+    return {status: count for status, count in rows if count}
+
+
+def test_sqlite_stored_orders_come_through_0005_and_0006(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     try:
         _keeps_ids_and_continues_after_them(engine)
@@ -168,7 +177,7 @@ def test_sqlite_events_keep_their_ids_through_0005(tmp_path: Path) -> None:
 
 
 @pytest.mark.mariadb
-def test_mariadb_events_keep_their_ids_through_0005(fresh_mariadb_url: str) -> None:
+def test_mariadb_stored_orders_come_through_0005_and_0006(fresh_mariadb_url: str) -> None:
     engine = create_engine(fresh_mariadb_url)
     try:
         _keeps_ids_and_continues_after_them(engine)

@@ -10,12 +10,14 @@ statement, with PyMySQL multi-row INSERTs of up to a megabyte.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from logistic.adapters.sql.status_counts import add_to_counts, stored
 from logistic.adapters.sql.tables import orders, recipients, tracking_events
 from logistic.domain.model import Shipment
 
@@ -42,6 +44,8 @@ _EVENT_COLUMNS = ("order_sno", "id", "status", "location_id", "occurred_at", "no
 def insert_in_bulk(connection: Connection, shipments: Sequence[Shipment]) -> None:
     """Insert whole shipments (recipients, orders, events) inside the caller's transaction.
 
+    The status counts grow by the new orders' current statuses in it too.
+
     Every sno, recipient id and event id is already given (reserved from the
     sequences table).
     """
@@ -67,6 +71,7 @@ def insert_in_bulk(connection: Connection, shipments: Sequence[Shipment]) -> Non
     _execute_many(connection, recipients, _RECIPIENT_COLUMNS, recipient_rows)
     _execute_many(connection, orders, _ORDER_COLUMNS, order_rows)
     _execute_many(connection, tracking_events, _EVENT_COLUMNS, event_rows)
+    add_to_counts(connection, Counter(stored(shipment.current_status) for shipment in shipments))
 
 
 def _order_values(shipment: Shipment) -> tuple[object, ...]:

@@ -1,12 +1,13 @@
 """Report figures computed by the database: a few aggregates, each over an index alone.
 
-No query reads the tracking events or an order's row, and none returns more
-than a few thousand rows. Which index serves which figure (see migrations 0003
-and 0004; measured on MariaDB at 1,000,000 orders, the whole report takes
-about a second):
+No query reads the tracking events, none returns more than a few thousand
+rows, and order rows are read only for the orders created after the slot.
+Which index or table serves which figure (see migrations 0003, 0004 and 0006):
 
-* counts by status, and stuck orders: (current_status, last_event_at, created_at),
-  scanned whole, and by range for each unfinished status;
+* counts by status: the status_counts table, less the orders created after the
+  slot (a range of (created_at));
+* stuck orders: (current_status, last_event_at, created_at), by range for each
+  unfinished status;
 * counts by location: (current_location_id, created_at), scanned whole;
 * recent deliveries, transit times and the on-time rate: a range of
   (delivered_at, created_at, promised_by).
@@ -24,6 +25,7 @@ from sqlalchemy import ColumnElement, Integer, case, cast, func, literal_column,
 from sqlalchemy.engine import Connection, Engine
 
 from logistic.adapters.sql.errors import storage_errors
+from logistic.adapters.sql.status_counts import counts_as_of
 from logistic.adapters.sql.tables import locations, orders
 from logistic.domain.report import LocationCount, ReportFigures, StuckShipments
 from logistic.domain.status import TERMINAL, Status
@@ -53,7 +55,7 @@ class SqlReportFigures:
 
     def figures(self, as_of: datetime, stuck_after: timedelta) -> ReportFigures:
         with storage_errors("computing the report figures"), self._snapshot() as connection:
-            by_status = _counts_as_of(connection, orders.c.current_status, as_of)
+            by_status = counts_as_of(connection, as_of)
             by_place = _counts_as_of(connection, orders.c.current_location_id, as_of)
             titles = {
                 row.id: row.title

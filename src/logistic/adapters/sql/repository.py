@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from logistic.adapters.sql.bulk import insert_in_bulk
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
+from logistic.adapters.sql.status_counts import add_to_counts, stored
 from logistic.adapters.sql.tables import locations, orders, recipients, sequences, tracking_events
 from logistic.domain.errors import (
     ConcurrentUpdate,
@@ -182,7 +183,10 @@ class SqlShipmentRepository:
                 # The order exists and is locked by our UPDATE: only the location can be wrong.
                 raise LocationNotFound(event.location_id) from error
             shipment = _load(connection, sno)
-        assert shipment is not None  # we just updated it, inside this transaction
+            assert shipment is not None  # we just updated it, inside this transaction
+            before = shipment.events[-2].status if len(shipment.events) > 1 else None
+            if before is not event.status:
+                add_to_counts(connection, {stored(before): -1, stored(event.status): 1})
         return shipment
 
     def event_count(self, sno: int) -> int | None:

@@ -126,6 +126,20 @@ tracking_events = Table(
     mysql_charset="utf8mb4",
 )
 
+# How many orders are in each current status, kept in the same transaction as
+# every write to orders.current_status, so the reports count by status without a
+# scan. Orders with no event yet are counted under NO_STATUS. One row per status
+# (migration 0006 creates them all), updated in status order.
+NO_STATUS = ""
+status_counts = Table(
+    "status_counts",
+    metadata,
+    Column("status", String(32), primary_key=True),
+    Column("orders", BigInteger, nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
 # Blocks of snos, recipient ids and event ids are handed out from here, so that concurrent
 # writers never share one and a whole batch needs a single allocation.
 sequences = Table(

@@ -1,0 +1,63 @@
+"""The orders per current status, kept in the status_counts table (migration 0006).
+
+Every write that sets orders.current_status adds its changes here in the same
+transaction (`add_to_counts`), so a report reads a few rows instead of counting
+a million (`counts_as_of`). The rows are changed by one UPDATE, which locks them
+in key order: writers never wait for each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.engine import Connection
+
+from logistic.adapters.sql.tables import NO_STATUS, orders, status_counts
+from logistic.domain.status import Status
+
+
+def stored(status: Status | None) -> str:
+    """The status_counts key of orders whose current status is `status`."""
+    return NO_STATUS if status is None else status.value
+
+
+def add_to_counts(connection: Connection, changes: Mapping[str, int]) -> None:
+    """Add `changes` (count by status_counts key) to the stored counts."""
+    changes = {status: change for status, change in changes.items() if change}
+    if not changes:
+        return
+    result = connection.execute(
+        update(status_counts)
+        .where(status_counts.c.status.in_(changes))
+        .values(orders=status_counts.c.orders + case(changes, value=status_counts.c.status))
+    )
+    if result.rowcount != len(changes):
+        raise LookupError(
+            f"status_counts lacks a row for one of {sorted(changes)}: run `logistic migrate`"
+        )
+
+
+def counts_as_of(connection: Connection, as_of: datetime) -> Counter[str | None]:
+    """Orders created at or before `as_of`, by current status (None: no event yet).
+
+    The stored counts hold every order; those created after `as_of` (an index
+    range of created_at, usually short) are taken away.
+    """
+    counts = Counter(
+        {
+            None if status == NO_STATUS else status: int(count)
+            for status, count in connection.execute(
+                select(status_counts.c.status, status_counts.c.orders)
+            )
+        }
+    )
+    later = connection.execute(
+        select(orders.c.current_status, func.count())
+        .where(orders.c.created_at > as_of)
+        .group_by(orders.c.current_status)
+    )
+    counts.subtract({status: int(count) for status, count in later})
+    return +counts
