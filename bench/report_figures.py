@@ -1,4 +1,4 @@
-"""Time the report figures on a database: the whole report and each statement.
+"""Time the report figures on a database: the whole report, the status counts, each statement.
 
     .venv/bin/python bench/report_figures.py mysql+pymysql://root@127.0.0.1/logistic_bench \
         [--runs 5] [--hours-back 0]
@@ -19,6 +19,7 @@ from sqlalchemy import event
 
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.report_figures import SqlReportFigures
+from logistic.adapters.sql.status_counts import counts_as_of
 
 
 def main() -> None:
@@ -47,7 +48,17 @@ def main() -> None:
         started = time.perf_counter()
         figures = source.figures(as_of, timedelta(hours=72))
         totals.append(time.perf_counter() - started)
+    counting = []
+    for _ in range(args.runs):
+        with engine.connect() as connection:
+            started = time.perf_counter()
+            counts_as_of(connection, as_of)
+            counting.append(time.perf_counter() - started)
     print(f"{figures.total_orders:,} orders as of {as_of.isoformat(timespec='seconds')}")
+    print(
+        f"status counts: median {statistics.median(counting):.4f} s "
+        f"(range {min(counting):.4f}-{max(counting):.4f}, {args.runs} runs)"
+    )
     print(
         f"report: median {statistics.median(totals):.3f} s "
         f"(range {min(totals):.3f}-{max(totals):.3f}, {args.runs} runs)"
