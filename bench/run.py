@@ -10,7 +10,9 @@ second process on 127.0.0.1 with the lua scripts of bench/wrk. The bench uses
 Redis database 9 alone and FLUSHDBs it before every miss run: give it a database
 index nothing else uses (--redis-url). Every measurement is repeated --rounds
 times, the runs of one round interleaved, and reported as median and range. The
-table is printed and written to bench/results/<date>.md.
+table is printed and written to bench/results/<date>.md. `--only hit,ceiling` runs
+just the figures whose names start with those words (a hit-vs-ceiling comparison on
+a small database takes a minute).
 """
 
 from __future__ import annotations
@@ -207,6 +209,13 @@ class Bench:
         self.figures: dict[str, Figure] = {}
         self.ratios: dict[str, Figure] = {}
         self.notes: list[str] = []
+        self.only: tuple[str, ...] = tuple(
+            word.strip() for word in (args.only or "").split(",") if word.strip()
+        )
+
+    def wanted(self, name: str) -> bool:
+        """Whether the figure `name` is measured (all of them without --only)."""
+        return not self.only or name.startswith(self.only)
 
     def figure(self, name: str, unit: str, **extra: object) -> Figure:
         return self.figures.setdefault(name, Figure(name, unit, **extra))  # type: ignore[arg-type]
@@ -362,16 +371,18 @@ class Bench:
             self.seed(size)
             stored = self.stored_orders()
             print(f"{stored:,} orders stored (phase {label})", flush=True)
-            self.report_times(label)
+            if self.wanted("report"):
+                self.report_times(label)
             last = index == len(sizes) - 1
             with ExitStack() as stack:
                 log = self.home / "serve.log"
                 service = stack.enter_context(running(serve, self.env, port, log, "/healthz"))
                 url = f"http://127.0.0.1:{port}"
                 ceilings = self.ceilings(stack) if last else {}
-                self.rounds(label, url, port, key, size, ceilings)
-                if last:
+                self.rounds(label, url, port, key, size, last, ceilings)
+                if last and self.wanted("/fake"):
                     self.latencies(port, key)
+                if last and self.wanted("RSS"):
                     workers = children(service.pid)
                     rss = self.figure("RSS per worker", "MiB (largest worker)", target="≤ 80 MiB")
                     rss.holds = lambda value: value <= 80
@@ -400,6 +411,8 @@ class Bench:
             ("gunicorn sync -w 2", [str(BIN / "gunicorn"), "-w", "2", "-b", "127.0.0.1:{port}",
                                     "bench.ceiling:app"]),
         ):  # fmt: skip
+            if not self.wanted(f"ceiling, {name}"):
+                continue
             port = free_port()
             argv = [part.replace("{port}", str(port)) for part in command]
             log = self.home / f"ceiling-{name.split()[0]}.log"
@@ -408,13 +421,22 @@ class Bench:
         return found
 
     def rounds(
-        self, label: str, url: str, port: int, key: str, size: int, ceilings: dict[str, str]
+        self,
+        label: str,
+        url: str,
+        port: int,
+        key: str,
+        size: int,
+        last: bool,
+        ceilings: dict[str, str],
     ) -> None:
         hit = [str(HIT_SNO)]
         cases: list[tuple[str, Callable[[], None]]] = []
 
         def case(name: str, target_url: str, script: str, args: list[str], c: int, *,
                  flush: bool = False, warm: bool = False, **extra: object) -> None:  # fmt: skip
+            if not self.wanted(name):
+                return
             figure = self.figure(name, "req/s", **extra)
 
             def run() -> None:
@@ -433,7 +455,7 @@ class Bench:
             target="≥ 2,000 req/s, p99 ≤ 8 ms (1M)",
             holds=(lambda value: value >= 2000) if size >= 1_000_000 else None,
         )  # fmt: skip
-        if ceilings:
+        if last:
             case("hit c1", url, "hit.lua", hit, 1, warm=True)
             case(
                 "hit c8",
@@ -537,6 +559,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--threads", type=int, default=None, help="LOGISTIC_THREADS (default: production)"
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated name prefixes of the figures to run, e.g. hit,ceiling (default: all)",
     )
     parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
     args = parser.parse_args(argv)
