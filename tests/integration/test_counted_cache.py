@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from logistic.adapters.redis_cache import RedisCache, redis_client
-from logistic.adapters.redis_rate_limiter import RedisCountedCache, RedisRateLimiter
+from logistic.adapters.redis_rate_limiter import (
+    _HIT_AND_GET_SHA,
+    RedisCountedCache,
+    RedisRateLimiter,
+)
 from logistic.domain.errors import StorageUnavailable
 from logistic.ports.rate_limiter import Window
 from tests.services import free_port
@@ -42,6 +46,34 @@ def test_it_counts_with_the_rate_limiter_and_reads_the_cache(redis_at: tuple[str
             "query:192.0.2.1", WINDOW, ["query:masked:8", "query:masked:7"]
         ) == (3, [None, b'{"sno":"7"}'])
         assert counted.hit_and_get("query:192.0.2.1", WINDOW, []) == (4, [])
+    finally:
+        client.close()
+
+
+@pytest.mark.redis
+def test_the_counter_expires_a_window_after_the_window_ends(redis_at: tuple[str, str]) -> None:
+    url, prefix = redis_at
+    client = redis_client(url, timeout_seconds=1)
+    try:
+        RedisCountedCache(client, prefix=prefix).hit_and_get("query:192.0.2.2", WINDOW, [])
+        ttl = client.pttl(f"{prefix}rate:query:192.0.2.2:{WINDOW.index}")
+    finally:
+        client.close()
+    assert 110_000 < ttl <= 120_000
+
+
+@pytest.mark.redis
+def test_a_single_server_runs_one_script_and_loads_it_again_after_a_flush(
+    redis_url: str, redis_prefix: str
+) -> None:
+    client = redis_client(redis_url, timeout_seconds=1)
+    counted = RedisCountedCache(client, prefix=redis_prefix)
+    try:
+        client.script_flush()
+        assert counted.hit_and_get("query:192.0.2.3", WINDOW, ["query:masked:9"]) == (1, [None])
+        assert client.script_exists(_HIT_AND_GET_SHA) == [True]
+        client.script_flush()  # as after a restart: EVALSHA no longer finds it
+        assert counted.hit_and_get("query:192.0.2.3", WINDOW, ["query:masked:9"]) == (2, [None])
     finally:
         client.close()
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any, cast
 
+import redis
 from redis.client import Pipeline
 from redis.cluster import ClusterPipeline
+from redis.exceptions import NoScriptError
 
 from logistic.adapters.redis_cache import RedisLike, _unavailable_on_error
 from logistic.ports.rate_limiter import Window
@@ -31,9 +35,26 @@ class RedisRateLimiter:
         return int(count)
 
 
+# RedisRateLimiter's INCR and PEXPIRE, then a GET of each other key: one command to send
+# and one reply to parse, where a pipeline of the same costs the client four of each.
+_HIT_AND_GET = """
+local values = {redis.call('INCR', KEYS[1])}
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+for i = 2, #KEYS do
+    values[i] = redis.call('GET', KEYS[i])
+end
+return values
+"""
+_HIT_AND_GET_SHA = hashlib.sha1(_HIT_AND_GET.encode(), usedforsecurity=False).hexdigest()
+
+
 class RedisCountedCache:
-    """The CountedCache port: RedisRateLimiter's INCR and PEXPIRE and RedisCache's GETs,
-    pipelined in one round trip, with the same `prefix` as those two."""
+    """The CountedCache port: RedisRateLimiter's INCR and PEXPIRE and RedisCache's GETs
+    in one round trip, with the same `prefix` as those two.
+
+    On a single server it is one Lua script (EVALSHA); on a cluster, where the keys may
+    live on different slots and one script may not touch them all, a pipeline.
+    """
 
     def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
         self._client = client
@@ -42,14 +63,36 @@ class RedisCountedCache:
     def hit_and_get(
         self, counter: str, window: Window, keys: Sequence[str]
     ) -> tuple[int, list[bytes | None]]:
+        name, keep = _counter(self._prefix, counter, window)
+        names = [name, *(self._prefix + key for key in keys)]
         with _unavailable_on_error("rate limit and get"):
-            pipeline = self._client.pipeline(transaction=False)
-            _count(pipeline, self._prefix, counter, window)
-            for key in keys:
-                # One GET per key, not an MGET: on a cluster the keys may live on different slots.
-                pipeline.get(self._prefix + key)
-            count, _, *values = pipeline.execute()
+            if isinstance(self._client, redis.Redis):
+                count, *values = _scripted(self._client, names, keep)
+            else:
+                count, *values = _pipelined(self._client, names, keep)
         return int(count), [_bytes(value) for value in values]
+
+
+def _scripted(client: redis.Redis, names: list[str], keep: int) -> list[Any]:
+    # EVALSHA itself rather than redis-py's Script, whose every call costs more than this.
+    try:
+        return cast(list[Any], client.evalsha(_HIT_AND_GET_SHA, len(names), *names, keep))
+    except NoScriptError:
+        # A new or restarted server: it learns the script once, then EVALSHA finds it.
+        client.script_load(_HIT_AND_GET)
+        return cast(list[Any], client.evalsha(_HIT_AND_GET_SHA, len(names), *names, keep))
+
+
+def _pipelined(client: RedisLike, names: list[str], keep: int) -> list[Any]:
+    pipeline = client.pipeline(transaction=False)
+    counter, *keys = names
+    pipeline.incr(counter)
+    pipeline.pexpire(counter, keep)
+    for key in keys:
+        # One GET per key, not an MGET: on a cluster the keys may live on different slots.
+        pipeline.get(key)
+    count, _, *values = pipeline.execute()
+    return [count, *values]
 
 
 def _bytes(value: bytes | str | None) -> bytes | None:
@@ -57,8 +100,13 @@ def _bytes(value: bytes | str | None) -> bytes | None:
     return value.encode() if isinstance(value, str) else value
 
 
-def _count(pipeline: Pipeline | ClusterPipeline, prefix: str, key: str, window: Window) -> None:
-    name = f"{prefix}rate:{key}:{window.index}"
+def _counter(prefix: str, key: str, window: Window) -> tuple[str, int]:
+    """The counter's name and how long it is kept, in milliseconds."""
     keep = max(1, (2 * window.length) // timedelta(milliseconds=1))
+    return f"{prefix}rate:{key}:{window.index}", keep
+
+
+def _count(pipeline: Pipeline | ClusterPipeline, prefix: str, key: str, window: Window) -> None:
+    name, keep = _counter(prefix, key, window)
     pipeline.incr(name)
     pipeline.pexpire(name, keep)
