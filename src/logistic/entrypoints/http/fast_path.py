@@ -24,6 +24,7 @@ from logistic.entrypoints.http.clients import environ_client
 from logistic.entrypoints.http.errors import domain_error_response
 from logistic.entrypoints.http.inputs import MAX_SNO
 from logistic.services.tracking import View
+from logistic.settings import Settings
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -44,10 +45,10 @@ class FastPath:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/query":
             return self._app(environ, start_response)
         sno = _plain_sno(environ.get("QUERY_STRING", ""))
-        view = None if sno is None else self._view(environ)
+        settings = self._container.settings()
+        view = None if sno is None else self._view(environ, settings)
         if sno is None or view is None:
             return self._app(environ, start_response)
-        settings = self._container.settings()
         client = environ_client(environ, settings.trusted_proxies)
         try:
             body = self._container.quick_query().cached(client, sno, view)
@@ -62,9 +63,9 @@ class FastPath:
         start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", str(len(body)))])
         return [body]
 
-    def _view(self, environ: dict[str, Any]) -> View | None:
+    def _view(self, environ: dict[str, Any], settings: Settings) -> View | None:
         """The caller's view as `auth.query_view` decides it; None when Flask must answer."""
-        if self._container.settings().pii_full:
+        if settings.pii_full:
             return View.FULL
         try:
             key = bearer_key(environ.get("HTTP_AUTHORIZATION"))
