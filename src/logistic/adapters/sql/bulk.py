@@ -11,7 +11,7 @@ statement, with PyMySQL multi-row INSERTs of up to a megabyte.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import Table
@@ -41,18 +41,21 @@ _ORDER_COLUMNS = (
 _EVENT_COLUMNS = ("order_sno", "id", "status", "location_id", "occurred_at", "note")
 
 
-def insert_in_bulk(connection: Connection, shipments: Sequence[Shipment]) -> None:
+def insert_in_bulk(
+    connection: Connection, shipments: Sequence[Shipment], first_event_id: int
+) -> None:
     """Insert whole shipments (recipients, orders, events) inside the caller's transaction.
 
     The status counts grow by the new orders' current statuses in it too.
 
-    Every sno, recipient id and event id is already given (reserved from the
-    sequences table).
+    The snos and recipient ids are given, and the events are numbered from
+    `first_event_id` in order (see event_ids); all of them were reserved from the
+    sequences table.
     """
     recipient_rows: list[tuple[object, ...]] = []
     order_rows: list[tuple[object, ...]] = []
     event_rows: list[tuple[object, ...]] = []
-    for shipment in shipments:
+    for shipment, ids in event_ids(shipments, first_event_id):
         recipient = shipment.recipient
         recipient_rows.append((recipient.id, recipient.name, recipient.phone, recipient.address))
         order_rows.append(_order_values(shipment))
@@ -60,18 +63,29 @@ def insert_in_bulk(connection: Connection, shipments: Sequence[Shipment]) -> Non
         event_rows.extend(
             (
                 sno,
-                _numbered(event.id),
+                event_id,
                 event.status.value,
                 event.location_id,
                 _stored(event.occurred_at),
                 event.note,
             )
-            for event in shipment.events
+            for event_id, event in zip(ids, shipment.events, strict=True)
         )
     _execute_many(connection, recipients, _RECIPIENT_COLUMNS, recipient_rows)
     _execute_many(connection, orders, _ORDER_COLUMNS, order_rows)
     _execute_many(connection, tracking_events, _EVENT_COLUMNS, event_rows)
     add_to_counts(connection, Counter(stored(shipment.current_status) for shipment in shipments))
+
+
+def event_ids(
+    shipments: Sequence[Shipment], first_event_id: int
+) -> Iterator[tuple[Shipment, range]]:
+    """Each shipment with the ids of its events: consecutive, from `first_event_id`."""
+    next_id = first_event_id
+    for shipment in shipments:
+        count = len(shipment.events)
+        yield shipment, range(next_id, next_id + count)
+        next_id += count
 
 
 def _order_values(shipment: Shipment) -> tuple[object, ...]:
@@ -91,12 +105,6 @@ def _order_values(shipment: Shipment) -> tuple[object, ...]:
         None if delivered_at is None else _stored(delivered_at),
         len(shipment.events),
     )
-
-
-def _numbered(event_id: int | None) -> int:
-    if event_id is None:
-        raise ValueError("an event to insert needs the id reserved for it")
-    return event_id
 
 
 def _stored(at: datetime) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import Column, Row, bindparam, func, insert, select, text, updat
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from logistic.adapters.sql.bulk import insert_in_bulk
+from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.status_counts import add_to_counts, stored
@@ -118,37 +118,37 @@ class SqlShipmentRepository:
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
         if not shipments:
             return []
-        planned = self._numbered(shipments)
-        self._write(planned, insert_in_bulk)
-        return planned
+        planned, first_event_id = self._numbered(shipments)
+        self._write(planned, first_event_id)
+        return [
+            _with_event_ids(shipment, ids) for shipment, ids in event_ids(planned, first_event_id)
+        ]
 
     def add_in_bulk(self, shipments: Sequence[NewShipment]) -> range:
         if not shipments:
             return range(0)
-        planned = self._numbered(shipments)
-        self._write(planned, insert_in_bulk)
+        planned, first_event_id = self._numbered(shipments)
+        self._write(planned, first_event_id)
         return range(planned[0].sno, planned[-1].sno + 1)
 
-    def _numbered(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
-        """The shipments with their snos, recipient ids and event ids, reserved for us."""
+    def _numbered(self, shipments: Sequence[NewShipment]) -> tuple[list[Shipment], int]:
+        """The shipments with the snos and recipient ids reserved for them, and the
+        first of the event ids reserved for their events (numbered in order)."""
+        events = sum(len(new.plan.events) for new in shipments)
         with storage_errors():
-            first_sno, first_recipient, next_event = self._allocate(
-                len(shipments), sum(len(new.plan.events) for new in shipments)
-            )
-        planned = []
-        for offset, new in enumerate(shipments):
-            planned.append(_planned(first_sno + offset, first_recipient + offset, next_event, new))
-            next_event += len(new.plan.events)
-        return planned
+            first_sno, first_recipient, first_event_id = self._allocate(len(shipments), events)
+        planned = [
+            _planned(first_sno + offset, first_recipient + offset, new)
+            for offset, new in enumerate(shipments)
+        ]
+        return planned, first_event_id
 
-    def _write(
-        self, planned: Sequence[Shipment], insert: Callable[[Connection, Sequence[Shipment]], T]
-    ) -> T:
-        """`insert(connection, planned)` in one writing transaction, driver errors translated."""
+    def _write(self, planned: Sequence[Shipment], first_event_id: int) -> None:
+        """insert_in_bulk in one writing transaction, driver errors translated."""
         with storage_errors():
             try:
                 with self._writer.begin() as connection:
-                    return insert(connection, planned)
+                    insert_in_bulk(connection, planned, first_event_id)
             except IntegrityError as error:
                 unknown = self._unknown_locations(planned)
                 if unknown:
@@ -294,7 +294,7 @@ def _take(connection: Connection, name: str, column: Column[int], count: int) ->
     return int(current)
 
 
-def _planned(sno: int, recipient_id: int, first_event_id: int, new: NewShipment) -> Shipment:
+def _planned(sno: int, recipient_id: int, new: NewShipment) -> Shipment:
     return Shipment(
         sno=sno,
         recipient=Recipient.from_contact(recipient_id, new.recipient),
@@ -302,9 +302,15 @@ def _planned(sno: int, recipient_id: int, first_event_id: int, new: NewShipment)
         destination_id=new.plan.destination_id,
         created_at=new.plan.created_at,
         promised_by=new.promised_by,
+        events=new.plan.events,
+    )
+
+
+def _with_event_ids(shipment: Shipment, ids: range) -> Shipment:
+    return evolve(
+        shipment,
         events=tuple(
-            evolve(event, id=first_event_id + offset)
-            for offset, event in enumerate(new.plan.events)
+            evolve(event, id=event_id) for event, event_id in zip(shipment.events, ids, strict=True)
         ),
     )
 
