@@ -110,6 +110,29 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time the processes `pids` have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pids_named(name: str) -> list[int]:
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == name:
+                found.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return found
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -164,6 +187,8 @@ class Figure:
     p50: list[float] = field(default_factory=list)
     p99: list[float] = field(default_factory=list)
     note: str = ""
+    # CPU milliseconds per request, by process group, one entry per run.
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
     def median(self) -> float:
         return statistics.median(self.values)
@@ -207,6 +232,7 @@ class Bench:
         if args.threads:
             self.env["LOGISTIC_THREADS"] = str(args.threads)
         self.figures: dict[str, Figure] = {}
+        self.service_pid = 0
         self.ratios: dict[str, Figure] = {}
         self.notes: list[str] = []
         self.only: tuple[str, ...] = tuple(
@@ -289,7 +315,7 @@ class Bench:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         whole = re.search(r"report: median ([0-9.]+) s \(range ([0-9.]+)-([0-9.]+)", done.stdout)
-        counts = re.search(r"([0-9.]+) s\s+SELECT orders.current_status, count", done.stdout)
+        counts = re.search(r"status counts: median ([0-9.]+) s", done.stdout)
         report = self.figure(f"report, all figures ({size})", "s", target="≤ 2 s")
         report.holds = lambda value: value <= 2.0
         if whole:
@@ -377,6 +403,7 @@ class Bench:
             with ExitStack() as stack:
                 log = self.home / "serve.log"
                 service = stack.enter_context(running(serve, self.env, port, log, "/healthz"))
+                self.service_pid = service.pid
                 url = f"http://127.0.0.1:{port}"
                 ceilings = self.ceilings(stack) if last else {}
                 self.rounds(label, url, port, key, size, last, ceilings)
@@ -434,7 +461,8 @@ class Bench:
         cases: list[tuple[str, Callable[[], None]]] = []
 
         def case(name: str, target_url: str, script: str, args: list[str], c: int, *,
-                 flush: bool = False, warm: bool = False, **extra: object) -> None:  # fmt: skip
+                 flush: bool = False, warm: bool = False, cpu: bool = False,
+                 **extra: object) -> None:  # fmt: skip
             if not self.wanted(name):
                 return
             figure = self.figure(name, "req/s", **extra)
@@ -444,14 +472,20 @@ class Bench:
                     self.redis.flushdb()
                 if warm:
                     self.warm_hit(port)
+                groups = self.cpu_groups() if cpu else {}
+                before = {group: cpu_seconds(pids) for group, pids in groups.items()}
                 self.run_wrk(figure, target_url, script, args, c)
+                requests = figure.values[-1] * self.args.duration
+                for group, pids in groups.items():
+                    used = cpu_seconds(pids) - before[group]
+                    figure.cpu.setdefault(group, []).append(1000 * used / max(requests, 1))
 
             cases.append((name, run))
 
         miss_args = [str(size)]
         case(f"miss c1 ({label})", url, "miss.lua", miss_args, 1, flush=True)
         case(
-            f"miss c8 ({label})", url, "miss.lua", miss_args, 8, flush=True,
+            f"miss c8 ({label})", url, "miss.lua", miss_args, 8, flush=True, cpu=last,
             target="≥ 2,000 req/s, p99 ≤ 8 ms (1M)",
             holds=(lambda value: value >= 2000) if size >= 1_000_000 else None,
         )  # fmt: skip
@@ -464,6 +498,7 @@ class Bench:
                 hit,
                 8,
                 warm=True,
+                cpu=True,
                 target="≥ 0.7 of the ceiling, p99 ≤ 3 ms",
             )
             case("hit c8, API key (full view)", url, "hit.lua", [*hit, key], 8, warm=True)
@@ -479,6 +514,14 @@ class Bench:
             shift = round_number % len(cases)
             for _, run in cases[shift:] + cases[:shift]:
                 run()
+
+    def cpu_groups(self) -> dict[str, list[int]]:
+        """The processes whose CPU time per request is reported, by group."""
+        return {
+            "service": children(self.service_pid),
+            "MariaDB": pids_named("mariadbd"),
+            "Redis": pids_named("redis-server"),
+        }
 
     def ratio(self, name: str, top: str, bottom: str) -> None:
         upper, lower = self.figures.get(top), self.figures.get(bottom)
@@ -529,6 +572,11 @@ class Bench:
                 ok = verdict == "yes" and statistics.median(figure.p99) <= 8
                 verdict = "yes" if ok else "**no**"
             note = figure.note.rstrip("; ")
+            if figure.cpu:
+                note += "CPU ms per request: " + ", ".join(
+                    f"{group} {statistics.median(values):.2f}"
+                    for group, values in figure.cpu.items()
+                )
             cells = [figure.name, value, p50, p99, figure.target, verdict, note]
             lines.append("| " + " | ".join(cells) + " |")
         lines += [f"- {note}" for note in self.notes]
