@@ -233,6 +233,8 @@ class Bench:
             self.env["LOGISTIC_THREADS"] = str(args.threads)
         self.figures: dict[str, Figure] = {}
         self.service_pid = 0
+        self.database = "database not reached"
+        self.load_at_start = ""
         self.ratios: dict[str, Figure] = {}
         self.notes: list[str] = []
         self.only: tuple[str, ...] = tuple(
@@ -304,6 +306,9 @@ class Bench:
         with connection.cursor() as cursor:
             cursor.execute("SELECT COALESCE(MAX(sno), 0), COUNT(*) FROM orders")
             highest, count = cursor.fetchone()  # type: ignore[misc]
+            cursor.execute("SELECT VERSION(), @@innodb_buffer_pool_size")
+            version, pool = cursor.fetchone()  # type: ignore[misc]
+            self.database = f"{version}, InnoDB buffer pool {int(pool) // 2**20} MiB"
         connection.close()
         self.highest_sno = int(highest)
         return int(count)
@@ -542,7 +547,8 @@ class Bench:
             "",
             f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}; wrk -t1 -d{self.args.duration}s from 127.0.0.1; "
-            f"{self.args.rounds} rounds, interleaved; median (range).",
+            f"{self.args.rounds} rounds, interleaved; median (range). {self.database}; load "
+            f"average {self.load_at_start} at the start, {_load()} at the end.",
             "",
             "| ratio | median (range) | target | holds |",
             "|---|---|---|---|",
@@ -583,6 +589,10 @@ class Bench:
         return "\n".join(lines) + "\n"
 
 
+def _load() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -616,6 +626,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
     args = parser.parse_args(argv)
     bench = Bench(args)
+    bench.load_at_start = _load()
     bench.measure([int(size) for size in args.orders.split(",")])
     table = bench.table()
     print()
