@@ -561,3 +561,62 @@ def test_an_unreachable_database_is_storage_unavailable() -> None:
 def test_ping_passes_on_a_live_database(sql_shipment_backend: Backend) -> None:
     assert sql_shipment_backend.engine is not None
     ping(sql_shipment_backend.engine)
+
+
+AWKWARD_TEXT = [
+    'O\'Brien \\ 100% "quoted" -- ; DROP TABLE orders; /* */',
+    "tab\tnew\nline\r\x1a end",
+    "\\'",
+    "王小明 🚚 ＼",
+    "%s %(name)s {} ?",
+]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["add_many", "add_in_bulk"])
+def test_any_text_is_stored_as_given(shipment_backend: Backend, bulk: bool) -> None:
+    """Quotes, backslashes, % and placeholders, control characters: the SQL bulk insert
+    writes values as escaped literals on MariaDB, and none of them may change."""
+    new = []
+    for index, text in enumerate(AWKWARD_TEXT):
+        event = evolve(created(), note=text)
+        plan = PlannedShipment(2, 13, event.occurred_at, (event,))
+        person = Contact(text, f"09{index:08d}", text)
+        new.append(NewShipment(person, plan, promised_by=NOW + timedelta(days=1)))
+    repository = shipment_backend.shipments
+    snos = list(repository.add_in_bulk(new) if bulk else [s.sno for s in repository.add_many(new)])
+
+    for sno, text in zip(snos, AWKWARD_TEXT, strict=True):
+        found = repository.get(sno)
+        assert found is not None
+        assert (found.recipient.name, found.recipient.address) == (text, text)
+        assert found.events[0].note == text
+
+
+def test_a_batch_larger_than_one_statement_is_stored_whole(shipment_backend: Backend) -> None:
+    """Over a million characters of rows: MariaDB gets several INSERTs, all in one transaction."""
+    long_text = "臺北市大安區忠孝東路四段" * 21  # 252 characters, under the 255 allowed
+    new = [
+        NewShipment(
+            Contact(f"收件人{index}", "0912345678", long_text),
+            PlannedShipment(2, 13, created().occurred_at, (evolve(created(), note=long_text),)),
+            promised_by=NOW + timedelta(days=1),
+        )
+        for index in range(4_000)
+    ]
+    engine = shipment_backend.engine
+    stored: list[range] = []
+
+    def add() -> None:
+        stored.append(shipment_backend.shipments.add_in_bulk(new))
+
+    sent = add() if engine is None else statements(engine, add)
+
+    [snos] = stored
+    assert len(snos) == 4_000
+    if shipment_backend.name == "mariadb":
+        assert sum(text.startswith("INSERT INTO recipients ") for text in sent or []) >= 2
+    for sno in (snos[0], snos[1_234], snos[-1]):
+        found = shipment_backend.shipments.get(sno)
+        assert found is not None
+        assert found.recipient.address == long_text
+        assert found.events[0].note == long_text
