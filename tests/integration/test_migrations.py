@@ -160,6 +160,21 @@ def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
     assert [event.id for event in updated.events] == [*before, max(before) + 1]
     assert _status_counts(engine) == {"Out for Delivery": 1}
 
+    # And back: 0004's schema with every event, its AUTO_INCREMENT going on after them.
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO tracking_events (order_sno, status, location_id, occurred_at)"
+                " VALUES (5, 'Delivered', 1, '2026-01-01 04:00:00')"
+            )
+        )
+        ids = connection.execute(text("SELECT id FROM tracking_events ORDER BY id")).scalars()
+        assert list(ids) == [*before, max(before) + 1, max(before) + 2]
+
 
 def _status_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
@@ -168,7 +183,7 @@ def _status_counts(engine: Engine) -> dict[str, int]:
     return {status: count for status, count in rows if count}
 
 
-def test_sqlite_stored_orders_come_through_0005_and_0006(tmp_path: Path) -> None:
+def test_sqlite_stored_orders_come_through_0005_and_0006_and_back(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     try:
         _keeps_ids_and_continues_after_them(engine)
@@ -177,7 +192,7 @@ def test_sqlite_stored_orders_come_through_0005_and_0006(tmp_path: Path) -> None
 
 
 @pytest.mark.mariadb
-def test_mariadb_stored_orders_come_through_0005_and_0006(fresh_mariadb_url: str) -> None:
+def test_mariadb_stored_orders_come_through_0005_and_0006_and_back(fresh_mariadb_url: str) -> None:
     engine = create_engine(fresh_mariadb_url)
     try:
         _keeps_ids_and_continues_after_them(engine)
