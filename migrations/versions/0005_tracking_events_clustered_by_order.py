@@ -33,12 +33,6 @@ _MYSQL = ("mysql", "mariadb")
 
 
 def upgrade() -> None:
-    op.execute(
-        sa.text(
-            "INSERT INTO sequences (name, next_value)"
-            " SELECT :name, COALESCE(MAX(id), 0) + 1 FROM tracking_events"
-        ).bindparams(name=_SEQUENCE)
-    )
     if op.get_context().dialect.name in _MYSQL:
         op.execute(
             "ALTER TABLE tracking_events"
@@ -47,14 +41,24 @@ def upgrade() -> None:
             " ADD CONSTRAINT pk_tracking_events PRIMARY KEY (order_sno, id),"
             f" DROP INDEX {_OLD_INDEX}"
         )
-        return
-    with op.batch_alter_table("tracking_events", recreate="always") as batch:
-        batch.drop_index(_OLD_INDEX)
-        batch.drop_constraint("pk_tracking_events", type_="primary")
-        batch.alter_column(
-            "id", existing_type=sa.Integer(), type_=sa.BigInteger(), autoincrement=False
-        )
-        batch.create_primary_key("pk_tracking_events", ["order_sno", "id"])
+    else:
+        with op.batch_alter_table("tracking_events", recreate="always") as batch:
+            batch.drop_index(_OLD_INDEX)
+            batch.drop_constraint("pk_tracking_events", type_="primary")
+            batch.alter_column(
+                "id", existing_type=sa.Integer(), type_=sa.BigInteger(), autoincrement=False
+            )
+            batch.create_primary_key("pk_tracking_events", ["order_sno", "id"])
+    # After the ALTER (MariaDB commits before each DDL statement): the sequence starts
+    # after every id given, including any an older release wrote while it ran, and a
+    # run stopped before this point can simply be run again.
+    op.execute(sa.text("DELETE FROM sequences WHERE name = :name").bindparams(name=_SEQUENCE))
+    op.execute(
+        sa.text(
+            "INSERT INTO sequences (name, next_value)"
+            " SELECT :name, COALESCE(MAX(id), 0) + 1 FROM tracking_events"
+        ).bindparams(name=_SEQUENCE)
+    )
 
 
 def downgrade() -> None:

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
@@ -135,3 +135,21 @@ def test_concurrent_writers_keep_the_counts_exact(mariadb_engine: Engine) -> Non
     assert written > 60
     assert stored_counts(mariadb_engine) == counted_orders(mariadb_engine)
     assert sum(stored_counts(mariadb_engine).values()) == 30 + 4 * 15 * 10
+
+
+def test_counts_below_the_orders_are_reported(
+    sql_shipment_backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Counts changed by hand can go below what the later orders take away: say so."""
+    engine = sql_shipment_backend.engine
+    assert engine is not None
+    shipments = SqlShipmentRepository(engine).add_many(generated_orders(10, seed=5, now=NOW))
+    with engine.begin() as connection:
+        connection.execute(update(status_counts).values(orders=0))
+    before_all = min(shipment.created_at for shipment in shipments) - timedelta(seconds=1)
+
+    with engine.connect() as connection:
+        counted = counts_as_of(connection, before_all)
+
+    assert counted == Counter()
+    assert "status_counts disagree with the orders" in caplog.text

@@ -8,6 +8,7 @@ in key order: writers never wait for each other in a cycle.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,6 +18,8 @@ from sqlalchemy.engine import Connection
 
 from logistic.adapters.sql.tables import NO_STATUS, orders, status_counts
 from logistic.domain.status import Status
+
+log = logging.getLogger(__name__)
 
 
 def stored(status: Status | None) -> str:
@@ -60,4 +63,10 @@ def counts_as_of(connection: Connection, as_of: datetime) -> Counter[str | None]
         .group_by(orders.c.current_status)
     )
     counts.subtract({status: int(count) for status, count in later})
+    if any(count < 0 for count in counts.values()):
+        log.error(
+            "status_counts disagree with the orders (%s): recount them with the statement"
+            " in migrations/versions/0006_status_counts.py",
+            dict(counts),
+        )
     return +counts
