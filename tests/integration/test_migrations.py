@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
@@ -100,11 +102,12 @@ def test_operators_can_migrate_with_the_alembic_command(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def _migrate_to(engine: Engine, revision: str) -> None:
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Alembic's `step` (command.upgrade or command.downgrade) to `revision`."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, revision)
 
 
 def _events_before_0005(engine: Engine) -> None:
@@ -138,7 +141,7 @@ def _events_before_0005(engine: Engine) -> None:
 
 
 def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
-    _migrate_to(engine, "0004")
+    _migrate(engine, command.upgrade, "0004")
     _events_before_0005(engine)
     with engine.connect() as connection:
         before = (
@@ -161,10 +164,7 @@ def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
     assert _status_counts(engine) == {"Out for Delivery": 1}
 
     # And back: 0004's schema with every event, its AUTO_INCREMENT going on after them.
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0004")
+    _migrate(engine, command.downgrade, "0004")
     with engine.begin() as connection:
         connection.execute(
             text(
