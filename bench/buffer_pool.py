@@ -1,6 +1,6 @@
 """What sizing InnoDB's buffer pool buys: /fake?num=100 and /query misses under two sizes.
 
-    .venv-bench/bin/python bench/buffer_pool.py \
+    .venv-bench/bin/python -m bench.buffer_pool \
         mysql+pymysql://root@127.0.0.1/logistic_bench [--sizes 128,1024] [--rounds 3]
 
 Runs the service's own code in this process (FakeOrders.create(100), and
@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 
 import pymysql
-from sqlalchemy import make_url
 
+from bench.run import mariadb
 from logistic.container import Container
 from logistic.services.tracking import View
 from logistic.settings import Settings
@@ -49,15 +49,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     args = parser.parse_args()
-    url = make_url(args.url)
-    admin = pymysql.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 3306,
-        user=url.username or "root",
-        password=url.password or "",
-        database=url.database,
-        autocommit=True,
-    )
+    admin = mariadb(args.url)
     settings = Settings.from_environ(
         {
             **os.environ,
