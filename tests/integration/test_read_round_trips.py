@@ -1,4 +1,5 @@
-"""A /query miss costs MariaDB one round trip for the read and one for the version check.
+"""A /query miss costs MariaDB one round trip for the read and one for the version check
+(none for a delivered or returned shipment, whose body is final).
 
 The round trips are counted where they happen: every command a pymysql
 connection sends to the server (queries, pings, ROLLBACKs) goes through its
@@ -21,8 +22,18 @@ from logistic.adapters.sql.migrate import upgrade
 from logistic.container import Container
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import ShipmentNotFound
+from logistic.domain.status import Status
 from logistic.settings import Settings
 from tests.services import MARIADB_HOST, MARIADB_PASSWORD, MARIADB_PORT, MARIADB_USER
+from tests.unit.scans import shipment_with
+
+C, PR, IT, OFD, D = (
+    Status.CREATED,
+    Status.PACKAGE_RECEIVED,
+    Status.IN_TRANSIT,
+    Status.OUT_FOR_DELIVERY,
+    Status.DELIVERED,
+)
 
 pytestmark = pytest.mark.mariadb
 
@@ -67,14 +78,16 @@ def container(fresh_mariadb_url: str, tmp_path: Path) -> Iterator[Container]:
 
 
 def test_a_miss_is_one_round_trip_and_its_version_check_one_more(container: Container) -> None:
-    first, second = container.fake_orders().create(2)
+    first, in_flight = (shipment_with(container, [C, PR, IT]) for _ in range(2))
+    delivered = shipment_with(container, [C, PR, IT, OFD, D])
     tracking = container.tracking()
     trips = RoundTrips(container.engine(), container.read_engine())
-    tracking.uncached_body(first.sno)  # a new connection says hello first
+    tracking.uncached_body(first)  # a new connection says hello first
 
-    assert trips.during(lambda: tracking.uncached_body(second.sno)) == 2
+    assert trips.during(lambda: tracking.uncached_body(in_flight)) == 2
+    assert trips.during(lambda: tracking.uncached_body(delivered)) == 1
     assert trips.during(lambda: tracking.uncached_body(99_999_999)) == 2
-    assert trips.during(lambda: tracking.body(second.sno)) == 0  # cached
+    assert trips.during(lambda: tracking.body(in_flight)) == 0  # cached
 
 
 def test_a_read_on_a_connection_the_server_closed_is_tried_again(container: Container) -> None:

@@ -62,6 +62,7 @@ class Counting:
     def __init__(self, inner: object) -> None:
         self.inner = inner
         self.gets = 0
+        self.count_checks = 0
         self.during_get: Callable[[], None] | None = None
 
     def get(self, sno: int) -> Shipment | None:
@@ -70,6 +71,11 @@ class Counting:
         if self.during_get is not None:
             action, self.during_get = self.during_get, None
             action()
+        return found
+
+    def event_count(self, sno: int) -> int | None:
+        self.count_checks += 1
+        found: int | None = self.inner.event_count(sno)  # type: ignore[attr-defined]
         return found
 
     def __getattr__(self, name: str) -> object:
@@ -132,6 +138,36 @@ def test_a_body_read_before_a_concurrent_write_never_outlives_it(
 
     assert stale.get_json()["tracking_status"] == PR  # that reader's own answer
     assert _status(client, sno) == IT
+
+
+def test_a_body_of_a_shipment_in_flight_is_checked_against_the_database_once_cached(
+    client: FlaskClient, container: Container, shipments: Counting, cache: Switchable
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+
+    assert _status(client, sno) == IT
+    assert (shipments.gets, shipments.count_checks) == (1, 1)
+
+
+@pytest.mark.parametrize("final", [[C, PR, IT, OFD, D], [C, PR, IT, Status.RETURNED_TO_SENDER]])
+def test_a_delivered_or_returned_body_is_final_and_cached_without_the_check(
+    client: FlaskClient,
+    container: Container,
+    shipments: Counting,
+    cache: Switchable,
+    key: str,
+    final: list[Status],
+) -> None:
+    sno = shipment_with(container, final)
+
+    first = client.get(f"/query?sno={sno}")
+    assert (shipments.gets, shipments.count_checks) == (1, 0)
+    assert cache.get(tracking_key(sno, View.MASKED)) == first.data
+    # Nothing can be written after it, so nothing can make that body stale.
+    assert post_event(client, sno, NEXT_HOP, key).status_code == 409
+    reads = shipments.gets
+    assert client.get(f"/query?sno={sno}").data == first.data
+    assert shipments.gets == reads  # served from the cache
 
 
 def test_writers_finishing_out_of_order_leave_the_newest_body(
