@@ -72,3 +72,20 @@ def own_database(label: str) -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
+
+
+def mysqlclient_problem() -> str | None:
+    """Why the C driver (the `mysqlclient` extra, `mysql+mysqldb://`) cannot be used here."""
+    import importlib.util
+
+    if importlib.util.find_spec("MySQLdb") is None:
+        return (
+            "mysqlclient is not installed (pip install '.[mysqlclient]'; it builds against "
+            "Debian's libmariadb-dev and pkg-config)"
+        )
+    return None
+
+
+def as_mysqlclient(url: str) -> str:
+    """The same MariaDB URL through mysqlclient instead of PyMySQL."""
+    return url.replace("mysql+pymysql://", "mysql+mysqldb://", 1)

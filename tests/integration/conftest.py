@@ -23,7 +23,7 @@ from tests.integration.sql_backends import (
     migrated_sqlite,
     sql_backend,
 )
-from tests.services import own_database
+from tests.services import as_mysqlclient, mysqlclient_problem, own_database, require
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,15 @@ def mariadb_engine(mariadb_url: str) -> Iterator[Engine]:
     """An engine on the session's MariaDB database, migrated once."""
     engine = create_engine(mariadb_url)
     upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def mysqlclient_engine(mariadb_engine: Engine, mariadb_url: str) -> Iterator[Engine]:
+    """An engine through mysqlclient (the C driver) on the session's migrated database."""
+    require("mysqlclient", mysqlclient_problem())
+    engine = create_engine(as_mysqlclient(mariadb_url))
     yield engine
     engine.dispose()
 
@@ -53,6 +62,10 @@ def _open(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
             engine.dispose()
     elif name == "mariadb":
         engine = request.getfixturevalue("mariadb_engine")
+        empty_tables(engine)
+        yield sql_backend(name, engine)
+    elif name == "mariadb-mysqlclient":
+        engine = request.getfixturevalue("mysqlclient_engine")
         empty_tables(engine)
         yield sql_backend(name, engine)
     else:

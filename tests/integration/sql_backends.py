@@ -1,4 +1,5 @@
-"""The storage back ends a contract suite runs against: memory, SQLite and MariaDB.
+"""The storage back ends a contract suite runs against: memory, SQLite and MariaDB
+(through each of its drivers: PyMySQL, and mysqlclient as "mariadb-mysqlclient").
 
 The fixtures built on these live in tests/integration/conftest.py.
 """
@@ -19,8 +20,8 @@ from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepo
 from logistic.adapters.sql.tables import metadata, status_counts
 from logistic.ports.repositories import LocationCatalog, ShipmentRepository
 
-ALL_BACKENDS = ("memory", "sqlite", "mariadb")
-SQL_BACKENDS = ("sqlite", "mariadb")
+ALL_BACKENDS = ("memory", "sqlite", "mariadb", "mariadb-mysqlclient")
+SQL_BACKENDS = ("sqlite", "mariadb", "mariadb-mysqlclient")
 
 
 @frozen
@@ -33,8 +34,10 @@ class Backend:
 
 def backend_params(*names: str) -> list[object]:
     """Parameters for a fixture over these back ends; MariaDB ones carry the `mariadb` mark."""
-    marks = {"mariadb": [pytest.mark.mariadb]}
-    return [pytest.param(name, id=name, marks=marks.get(name, [])) for name in names]
+    return [
+        pytest.param(name, id=name, marks=[pytest.mark.mariadb] if "mariadb" in name else [])
+        for name in names
+    ]
 
 
 def memory_backend() -> Backend:

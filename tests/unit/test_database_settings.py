@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
 
 from logistic.container import Container
 from logistic.settings import ConfigurationError, Settings
+from tests.services import mysqlclient_problem, require
 
 PRIMARY = "mysql+pymysql://logistic:secret@db-primary.invalid/logistic"
 REPLICA = "mysql+pymysql://logistic:secret@db-replica.invalid/logistic"
@@ -65,3 +67,39 @@ def test_connections_are_recycled_after_an_hour_by_default() -> None:
 def test_a_read_url_must_be_a_mysql_replica(url: str) -> None:
     with pytest.raises(ConfigurationError, match="LOGISTIC_DATABASE_READ_URL"):
         Settings.from_environ({"LOGISTIC_HOME": "/nonexistent", "LOGISTIC_DATABASE_READ_URL": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://db/logistic", "mysql+mysqlconnector://db/logistic", "db/logistic"]
+)
+def test_an_unsupported_database_url_is_refused_with_the_choices(url: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"LOGISTIC_DATABASE_URL must be .*mysqldb"):
+        Settings.from_environ({"LOGISTIC_HOME": "/nonexistent", "LOGISTIC_DATABASE_URL": url})
+
+
+@pytest.mark.parametrize("driver", ["", "+pymysql", "+mysqldb"])
+def test_both_drivers_reach_the_engines(driver: str) -> None:
+    if driver == "+mysqldb":
+        require("mysqlclient", mysqlclient_problem())
+    url = f"mysql{driver}://logistic:secret@db-primary.invalid/logistic"
+    container = _container(LOGISTIC_DATABASE_URL=url, LOGISTIC_DATABASE_READ_URL=url)
+
+    expected = driver.lstrip("+") or "pymysql"
+    assert container.engine().dialect.driver == expected
+    assert container.read_engine().dialect.driver == expected
+    container.shutdown_resources()
+
+
+def test_mysqlclient_missing_is_a_configuration_error_that_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "MySQLdb" else real_find_spec(name, *args),
+    )
+    with pytest.raises(ConfigurationError, match=r"logistic\[mysqlclient\]"):
+        Settings.from_environ(
+            {"LOGISTIC_HOME": "/nonexistent", "LOGISTIC_DATABASE_URL": "mysql+mysqldb://db/x"}
+        )
