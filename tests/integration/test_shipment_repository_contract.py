@@ -525,6 +525,25 @@ def test_a_batch_costs_the_same_round_trips_whatever_its_size(
     assert len(large) == len(small)
 
 
+def test_a_small_batch_is_numbered_and_written_in_one_transaction(
+    sql_shipment_backend: Backend,
+) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    repository.add_many(generated(1, seed=1))  # the sequences exist from here on
+    commits: list[object] = []
+    commit = commits.append
+    event.listen(engine, "commit", commit)
+    try:
+        sent = statements(engine, lambda: repository.add_many(generated(100, seed=4)))
+    finally:
+        event.remove(engine, "commit", commit)
+
+    assert len(commits) == 1
+    # The three sequences: one locking read, one update; one INSERT per table; the counts.
+    assert len(sent) == 2 + 3 + 1
+
+
 def test_a_bulk_batch_costs_the_same_round_trips_whatever_its_size(
     sql_shipment_backend: Backend,
 ) -> None:
