@@ -75,6 +75,10 @@ _SHIPMENT = (
     # table per lookup; _load sorts the few rows by event id instead.
 )
 
+# The version a /query miss checks after filling the cache (built once, as _SHIPMENT:
+# building the expression per call cost as much as running it).
+_EVENT_COUNT = select(orders.c.event_count).where(orders.c.sno == bindparam("sno"))
+
 
 def _read(engine: Engine, query: Callable[[Connection], T]) -> T:
     """`query(connection)`, tried once more on a fresh connection when the first was dead.
@@ -214,9 +218,11 @@ class SqlShipmentRepository:
     def event_count(self, sno: int) -> int | None:
         if not 0 < sno <= _MAX_KEY:
             return None
-        query = select(orders.c.event_count).where(orders.c.sno == sno)
         with storage_errors():
-            found = _read(self._reader, lambda connection: connection.execute(query).scalar())
+            found = _read(
+                self._reader,
+                lambda connection: connection.execute(_EVENT_COUNT, {"sno": sno}).scalar(),
+            )
         return None if found is None else int(found)
 
     def count(self) -> int:
