@@ -8,16 +8,18 @@ go to the DBAPI cursor. On SQLite: one executemany of a prepared statement.
 
 On MariaDB with PyMySQL, executemany escapes each value through a chain of
 generic converters, which took 60% of a seeding worker's time (profiled): the
-rows' values are only ints, text and NULL, so they are written as literals here,
-text quoted by the driver's own escape (which follows the server's
-NO_BACKSLASH_ESCAPES mode), into multi-row INSERTs of up to a megabyte.
+rows are written as literals here instead, into multi-row INSERTs of up to a
+megabyte. Only free text is quoted by the driver's own escape (which follows the
+server's NO_BACKSLASH_ESCAPES mode); numbers, statuses and timestamps are text we
+make, which needs no escape (see _insert_literals).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
@@ -25,12 +27,15 @@ from sqlalchemy.engine import Connection
 from logistic.adapters.sql.status_counts import add_to_counts, stored
 from logistic.adapters.sql.tables import orders, recipients, tracking_events
 from logistic.domain.model import Shipment
+from logistic.domain.status import Status
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 # PyMySQL's own bound for a multi-row INSERT, in characters here: at most 4 MB of
 # UTF-8, under every server's default max_allowed_packet.
 _MAX_STATEMENT = 1_024_000
-_UTC_OFFSET = "+00:00"
+_STORED = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+# Text that means the same, unescaped, between single quotes in every SQL mode.
+_SAFE_TEXT = re.compile(r"[0-9A-Za-z _:.-]*")
 
 _RECIPIENT_COLUMNS = ("id", "name", "phone", "address")
 _ORDER_COLUMNS = (
@@ -60,6 +65,49 @@ def insert_in_bulk(
     `first_event_id` in order (see event_ids); all of them were reserved from the
     sequences table.
     """
+    if connection.dialect.driver == "pymysql":
+        _insert_literals(connection, shipments, first_event_id)
+    else:
+        _insert_bound(connection, shipments, first_event_id)
+    add_to_counts(connection, Counter(stored(shipment.current_status) for shipment in shipments))
+
+
+def event_ids(
+    shipments: Sequence[Shipment], first_event_id: int
+) -> Iterator[tuple[Shipment, range]]:
+    """Each shipment with the ids of its events: consecutive, from `first_event_id`."""
+    next_id = first_event_id
+    for shipment in shipments:
+        count = len(shipment.events)
+        yield shipment, range(next_id, next_id + count)
+        next_id += count
+
+
+def _stored(at: datetime) -> str:
+    """`at` as a UtcDateTime column holds it: naive UTC text, always with microseconds.
+
+    SQLAlchemy's format for SQLite, which MariaDB parses too. Written from the
+    fields (cheaper than isoformat, which formats and cuts an offset), so it holds
+    only digits and " -:." whatever the instant.
+    """
+    if at.tzinfo is not UTC:
+        # Shipment and TrackingEvent keep every instant in UTC.
+        raise ValueError(f"not a UTC instant: {at!r}")
+    return _STORED % (at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
+
+
+def _insert(connection: Connection, table: Table, columns: Sequence[str]) -> str:
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.c[column].name) for column in columns)
+    return f"INSERT INTO {quote(table.name)} ({names}) VALUES "  # noqa: S608
+
+
+# --- SQLite (and any driver but PyMySQL): every value bound by the driver -----------------
+
+
+def _insert_bound(
+    connection: Connection, shipments: Sequence[Shipment], first_event_id: int
+) -> None:
     recipient_rows: list[tuple[object, ...]] = []
     order_rows: list[tuple[object, ...]] = []
     event_rows: list[tuple[object, ...]] = []
@@ -79,21 +127,16 @@ def insert_in_bulk(
             )
             for event_id, event in zip(ids, shipment.events, strict=True)
         )
-    _execute_many(connection, recipients, _RECIPIENT_COLUMNS, recipient_rows)
-    _execute_many(connection, orders, _ORDER_COLUMNS, order_rows)
-    _execute_many(connection, tracking_events, _EVENT_COLUMNS, event_rows)
-    add_to_counts(connection, Counter(stored(shipment.current_status) for shipment in shipments))
-
-
-def event_ids(
-    shipments: Sequence[Shipment], first_event_id: int
-) -> Iterator[tuple[Shipment, range]]:
-    """Each shipment with the ids of its events: consecutive, from `first_event_id`."""
-    next_id = first_event_id
-    for shipment in shipments:
-        count = len(shipment.events)
-        yield shipment, range(next_id, next_id + count)
-        next_id += count
+    marker = _MARKERS[connection.dialect.paramstyle]
+    for table, columns, rows in (
+        (recipients, _RECIPIENT_COLUMNS, recipient_rows),
+        (orders, _ORDER_COLUMNS, order_rows),
+        (tracking_events, _EVENT_COLUMNS, event_rows),
+    ):
+        if rows:
+            # Only schema identifiers go into the text; every value is bound by the driver.
+            markers = ", ".join(marker for _ in columns)
+            connection.exec_driver_sql(f"{_insert(connection, table, columns)}({markers})", rows)
 
 
 def _order_values(shipment: Shipment) -> tuple[object, ...]:
@@ -115,66 +158,94 @@ def _order_values(shipment: Shipment) -> tuple[object, ...]:
     )
 
 
-def _stored(at: datetime) -> str:
-    """`at` as a UtcDateTime column holds it: naive UTC text, always with microseconds.
-
-    Shipment and TrackingEvent keep every instant in UTC, so the ISO text ends in
-    +00:00, which is cut off (cheaper than a naive copy of the datetime).
-    """
-    text = at.isoformat(" ", "microseconds")
-    if not text.endswith(_UTC_OFFSET):
-        raise ValueError(f"not a UTC instant: {text}")
-    return text[: -len(_UTC_OFFSET)]
+# --- PyMySQL: rows written as literals ------------------------------------------------------
 
 
-def _execute_many(
-    connection: Connection,
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[tuple[object, ...]],
-) -> None:
-    if not rows:
-        return
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(table.c[column].name) for column in columns)
-    markers = ", ".join(_MARKERS[connection.dialect.paramstyle] for _ in columns)
-    insert = f"INSERT INTO {quote(table.name)} ({names}) VALUES "  # noqa: S608
-    if connection.dialect.driver == "pymysql":
-        _insert_literals(connection, insert, rows)
-        return
-    # Only schema identifiers go into the text; every value is bound by the driver.
-    connection.exec_driver_sql(f"{insert}({markers})", rows)
+def _trusted(text: str) -> str:
+    """`text` as an SQL string literal without the driver's escape, for text this module
+    makes itself: only characters that mean themselves in any SQL mode, or ValueError."""
+    if not _SAFE_TEXT.fullmatch(text):
+        raise ValueError(f"not safe as a literal without escaping: {text!r}")
+    return f"'{text}'"
+
+
+_STATUS_LITERALS = {status: _trusted(status.value) for status in Status}
 
 
 def _insert_literals(
-    connection: Connection, insert: str, rows: Sequence[tuple[object, ...]]
+    connection: Connection, shipments: Sequence[Shipment], first_event_id: int
 ) -> None:
-    """`insert` followed by `rows` as escaped literals, in statements of at most
-    _MAX_STATEMENT characters."""
+    """The rows as literals, in statements of at most _MAX_STATEMENT characters.
+
+    Only free text (the recipient, an event's note) goes through the driver's
+    escape, which cost as much as the rest of the row building. Numbers are
+    written with the format code d (text in their place is an error, never text in
+    the statement), statuses are checked once (_STATUS_LITERALS), and timestamps
+    are _stored text, digits and " -:." by construction.
+    """
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
-    # The method PyMySQL's own executemany quotes each value with (it follows the
-    # server's NO_BACKSLASH_ESCAPES mode); called for text only.
-    escape = dbapi.escape
 
-    def literal(value: object) -> str:
+    def text(value: str | None) -> str:
         if value is None:
             return "NULL"
-        if type(value) is int:
-            return str(value)
-        if type(value) is str:
-            return str(escape(value))
-        raise TypeError(f"no literal for {type(value).__name__} {value!r}")
+        if type(value) is not str:
+            raise TypeError(f"not text: {value!r}")
+        # The method PyMySQL's own executemany quotes text with: it follows the
+        # server's NO_BACKSLASH_ESCAPES mode.
+        return str(dbapi.escape(value))
 
+    recipient_rows: list[str] = []
+    order_rows: list[str] = []
+    event_rows: list[str] = []
+    for shipment, ids in event_ids(shipments, first_event_id):
+        recipient = shipment.recipient
+        recipient_rows.append(
+            f"({recipient.id:d},{text(recipient.name)},{text(recipient.phone)},"
+            f"{text(recipient.address)})"
+        )
+        sno, events = shipment.sno, shipment.events
+        stamps = [_stored(event.occurred_at) for event in events]
+        event_rows.extend(
+            f"({sno:d},{event_id:d},{_STATUS_LITERALS[event.status]},{event.location_id:d},"
+            f"'{stamp}',{text(event.note)})"
+            for event_id, event, stamp in zip(ids, events, stamps, strict=True)
+        )
+        order_rows.append(
+            f"({sno:d},{recipient.id:d},{shipment.origin_id:d},{shipment.destination_id:d},"
+            f"'{_stored(shipment.created_at)}','{_stored(shipment.promised_by)}',"
+            f"{_current_literals(shipment, stamps)},{len(events):d})"
+        )
+    for table, columns, rows in (
+        (recipients, _RECIPIENT_COLUMNS, recipient_rows),
+        (orders, _ORDER_COLUMNS, order_rows),
+        (tracking_events, _EVENT_COLUMNS, event_rows),
+    ):
+        _execute_literals(connection, _insert(connection, table, columns), rows)
+
+
+def _current_literals(shipment: Shipment, stamps: Sequence[str]) -> str:
+    """current_status, current_location_id, last_event_at and delivered_at as literals,
+    given the _stored text of the shipment's event times."""
+    if not shipment.events:
+        return "NULL,NULL,NULL,NULL"
+    last = shipment.events[-1]
+    delivered_at = shipment.delivered_at
+    delivered = "NULL" if delivered_at is None else f"'{_stored(delivered_at)}'"
+    return f"{_STATUS_LITERALS[last.status]},{last.location_id:d},'{stamps[-1]}',{delivered}"
+
+
+def _execute_literals(connection: Connection, insert: str, rows: Sequence[str]) -> None:
+    if not rows:
+        return
     # No parameters: the driver sends the text as it is (a % in the data stays a %).
     execute = connection.execution_options(no_parameters=True).exec_driver_sql
     values: list[str] = []
     size = len(insert)
     for row in rows:
-        text = "(" + ",".join(map(literal, row)) + ")"
-        if values and size + len(text) + 1 > _MAX_STATEMENT:
+        if values and size + len(row) + 1 > _MAX_STATEMENT:
             execute(insert + ",".join(values))
             values, size = [], len(insert)
-        values.append(text)
-        size += len(text) + 1
+        values.append(row)
+        size += len(row) + 1
     execute(insert + ",".join(values))

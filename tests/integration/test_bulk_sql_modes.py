@@ -1,0 +1,63 @@
+"""The MariaDB bulk insert under the server's NO_BACKSLASH_ESCAPES mode, where a
+backslash is an ordinary character: free text still comes back as given."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from attrs import evolve
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.migrate import upgrade
+from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.domain.centers import LOGISTICS_CENTERS
+from logistic.domain.history import PlannedShipment
+from logistic.domain.model import Contact
+from logistic.ports.repositories import NewShipment
+from tests.integration.test_shipment_repository_contract import AWKWARD_TEXT, NOW, created
+
+pytestmark = pytest.mark.mariadb
+
+
+@pytest.fixture
+def no_backslash_escapes(fresh_mariadb_url: str) -> Iterator[Engine]:
+    engine = create_engine(fresh_mariadb_url)
+
+    @event.listens_for(engine, "connect")
+    def set_mode(dbapi_connection: Any, _: object) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
+
+    upgrade(engine)
+    SqlLocationCatalog(engine).sync(LOGISTICS_CENTERS)
+    yield engine
+    engine.dispose()
+
+
+def test_any_text_is_stored_as_given_without_backslash_escapes(
+    no_backslash_escapes: Engine,
+) -> None:
+    with no_backslash_escapes.connect() as connection:
+        mode = connection.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar_one()
+    assert "NO_BACKSLASH_ESCAPES" in mode
+    new = []
+    for index, text in enumerate(AWKWARD_TEXT):
+        note = evolve(created(), note=text)
+        plan = PlannedShipment(2, 13, note.occurred_at, (note,))
+        new.append(
+            NewShipment(Contact(text, f"09{index:08d}", text), plan, NOW + timedelta(days=1))
+        )
+    repository = SqlShipmentRepository(no_backslash_escapes)
+
+    snos = repository.add_in_bulk(new)
+
+    for sno, text in zip(snos, AWKWARD_TEXT, strict=True):
+        found = repository.get(sno)
+        assert found is not None
+        assert (found.recipient.name, found.recipient.address) == (text, text)
+        assert found.events[0].note == text
