@@ -1,5 +1,6 @@
 """The MariaDB bulk insert under the server's NO_BACKSLASH_ESCAPES mode, where a
-backslash is an ordinary character: free text still comes back as given."""
+backslash is an ordinary character: free text still comes back as given, through
+either driver."""
 
 from __future__ import annotations
 
@@ -20,13 +21,20 @@ from logistic.domain.history import PlannedShipment
 from logistic.domain.model import Contact
 from logistic.ports.repositories import NewShipment
 from tests.integration.test_shipment_repository_contract import AWKWARD_TEXT, NOW, created
+from tests.services import as_mysqlclient, mysqlclient_problem, require
 
 pytestmark = pytest.mark.mariadb
 
 
-@pytest.fixture
-def no_backslash_escapes(fresh_mariadb_url: str) -> Iterator[Engine]:
-    engine = create_engine(fresh_mariadb_url)
+@pytest.fixture(params=["pymysql", "mysqlclient"])
+def no_backslash_escapes(
+    fresh_mariadb_url: str, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    url = fresh_mariadb_url
+    if request.param == "mysqlclient":
+        require("mysqlclient", mysqlclient_problem())
+        url = as_mysqlclient(url)
+    engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
     def set_mode(dbapi_connection: Any, _: object) -> None:

@@ -632,7 +632,7 @@ def test_a_batch_larger_than_one_statement_is_stored_whole(shipment_backend: Bac
 
     [snos] = stored
     assert len(snos) == 4_000
-    if shipment_backend.name == "mariadb":
+    if shipment_backend.name.startswith("mariadb"):  # literals, whichever the driver
         assert sum(text.startswith("INSERT INTO recipients ") for text in sent or []) >= 2
     for sno in (snos[0], snos[1_234], snos[-1]):
         found = shipment_backend.shipments.get(sno)

@@ -6,19 +6,20 @@ These rows are built in the form the columns store, naive UTC text for
 UtcDateTime (as SQLAlchemy writes it on SQLite, and as MariaDB parses it), and
 go to the DBAPI cursor. On SQLite: one executemany of a prepared statement.
 
-On MariaDB with PyMySQL, executemany escapes each value through a chain of
-generic converters, which took 60% of a seeding worker's time (profiled): the
-rows are written as literals here instead, into multi-row INSERTs of up to a
-megabyte. Only free text is quoted by the driver's own escape (which follows the
-server's NO_BACKSLASH_ESCAPES mode); numbers, statuses and timestamps are text we
-make, which needs no escape (see _insert_literals).
+On MariaDB, PyMySQL's executemany escapes each value through a chain of
+generic converters, which took 60% of a seeding worker's time (profiled), and
+mysqlclient's formats each row in Python: the rows are written as literals here
+instead, into multi-row INSERTs of up to a megabyte, whichever the driver. Only
+free text is quoted by the driver's own escape (which follows the server's
+NO_BACKSLASH_ESCAPES mode); numbers, statuses and timestamps are text we make,
+which needs no escape (see _insert_literals).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Table
@@ -65,8 +66,9 @@ def insert_in_bulk(
     `first_event_id` in order (see event_ids); all of them were reserved from the
     sequences table.
     """
-    if connection.dialect.driver == "pymysql":
-        _insert_literals(connection, shipments, first_event_id)
+    quote = _driver_quote(connection)
+    if quote is not None:
+        _insert_literals(connection, quote, shipments, first_event_id)
     else:
         _insert_bound(connection, shipments, first_event_id)
     add_to_counts(connection, Counter(stored(shipment.current_status) for shipment in shipments))
@@ -102,7 +104,7 @@ def _insert(connection: Connection, table: Table, columns: Sequence[str]) -> str
     return f"INSERT INTO {quote(table.name)} ({names}) VALUES "  # noqa: S608
 
 
-# --- SQLite (and any driver but PyMySQL): every value bound by the driver -----------------
+# --- SQLite: every value bound by the driver ------------------------------------------------
 
 
 def _insert_bound(
@@ -158,7 +160,22 @@ def _order_values(shipment: Shipment) -> tuple[object, ...]:
     )
 
 
-# --- PyMySQL: rows written as literals ------------------------------------------------------
+# --- MariaDB/MySQL (PyMySQL, mysqlclient): rows written as literals -------------------------
+
+
+def _driver_quote(connection: Connection) -> Callable[[str], str] | None:
+    """The driver's own quoting of text as an SQL string literal, the one its
+    executemany uses (both follow the server's NO_BACKSLASH_ESCAPES mode); None for
+    drivers whose rows are bound instead."""
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    driver = connection.dialect.driver
+    if driver == "pymysql":
+        return lambda text: str(dbapi.escape(text))
+    if driver == "mysqldb":
+        # Bytes in the connection's character set, utf8mb4 (see engine.py).
+        return lambda text: bytes(dbapi.string_literal(text.encode())).decode()
+    return None
 
 
 def _trusted(text: str) -> str:
@@ -173,7 +190,10 @@ _STATUS_LITERALS = {status: _trusted(status.value) for status in Status}
 
 
 def _insert_literals(
-    connection: Connection, shipments: Sequence[Shipment], first_event_id: int
+    connection: Connection,
+    quote: Callable[[str], str],
+    shipments: Sequence[Shipment],
+    first_event_id: int,
 ) -> None:
     """The rows as literals, in statements of at most _MAX_STATEMENT characters.
 
@@ -183,17 +203,13 @@ def _insert_literals(
     the statement), statuses are checked once (_STATUS_LITERALS), and timestamps
     are _stored text, digits and " -:." by construction.
     """
-    dbapi = connection.connection.dbapi_connection
-    assert dbapi is not None
 
     def text(value: str | None) -> str:
         if value is None:
             return "NULL"
         if type(value) is not str:
             raise TypeError(f"not text: {value!r}")
-        # The method PyMySQL's own executemany quotes text with: it follows the
-        # server's NO_BACKSLASH_ESCAPES mode.
-        return str(dbapi.escape(value))
+        return quote(value)
 
     recipient_rows: list[str] = []
     order_rows: list[str] = []
