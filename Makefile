@@ -43,6 +43,7 @@ lint: $(VENV)/.test
 ## pydantic and PyYAML when they are present), and the workers' memory is one of the figures.
 BENCH_VENV ?= .venv-bench
 bench:
+	@pkg-config --exists libmariadb || { echo "make bench builds mysqlclient: apt-get install libmariadb-dev pkg-config"; exit 1; }
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/pip install --quiet -e '.[bench]'
