@@ -195,8 +195,12 @@ def test_file_lock_across_processes_gives_exactly_one_owner(tmp_path: Path) -> N
     assert all(process.exitcode == 0 for process in processes)
 
 
+# Long enough to outlast the holder's exit and join on a loaded machine (300 ms did not).
+DEAD_HOLDER_TTL = timedelta(seconds=4)
+
+
 def _hold_and_die(directory: str, name: str) -> None:
-    assert FileLock(Path(directory)).acquire(name, TTL) is not None
+    assert FileLock(Path(directory)).acquire(name, DEAD_HOLDER_TTL) is not None
 
 
 def test_file_lock_of_a_dead_process_blocks_only_until_its_lease_ends(tmp_path: Path) -> None:
@@ -209,7 +213,7 @@ def test_file_lock_of_a_dead_process_blocks_only_until_its_lease_ends(tmp_path: 
     lock = FileLock(tmp_path)
 
     blocked = lock.acquire(NAME, LONG)
-    time.sleep((TTL + timedelta(milliseconds=100)).total_seconds())
+    time.sleep((DEAD_HOLDER_TTL + timedelta(milliseconds=100)).total_seconds())
     freed = lock.acquire(NAME, LONG)
 
     assert blocked is None
