@@ -92,8 +92,6 @@ def fake_shipment(
     created_at = created_at.astimezone(UTC)
     origin_id, destination_id, steps = plan_route(rng, locations, created_at)
     events = tuple(
-        TrackingEvent(status=status, location_id=location_id, occurred_at=at)
-        for status, location_id, at in steps
-        if at <= now
+        TrackingEvent(status, location_id, at) for status, location_id, at in steps if at <= now
     )
     return PlannedShipment(origin_id, destination_id, created_at, events)

@@ -11,6 +11,7 @@ what the database holds.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -97,6 +98,9 @@ def _start_worker() -> None:
     # Run when the worker exits normally, so its connections are closed politely.
     Finalize(None, container.shutdown_resources, exitpriority=10)
     _worker_seeding = container.seeding()
+    # What start-up made (modules, the contact pools) lives as long as the worker:
+    # frozen, it is no longer traversed by each full collection during the batches.
+    gc.freeze()
 
 
 def _add(job: tuple[Batch, int]) -> int:
