@@ -27,13 +27,8 @@ from logistic.settings import Settings
 from tests.services import MARIADB_HOST, MARIADB_PASSWORD, MARIADB_PORT, MARIADB_USER
 from tests.unit.scans import shipment_with
 
-C, PR, IT, OFD, D = (
-    Status.CREATED,
-    Status.PACKAGE_RECEIVED,
-    Status.IN_TRANSIT,
-    Status.OUT_FOR_DELIVERY,
-    Status.DELIVERED,
-)
+IN_FLIGHT = [Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT]
+DELIVERED = [*IN_FLIGHT, Status.OUT_FOR_DELIVERY, Status.DELIVERED]
 
 pytestmark = pytest.mark.mariadb
 
@@ -78,8 +73,8 @@ def container(fresh_mariadb_url: str, tmp_path: Path) -> Iterator[Container]:
 
 
 def test_a_miss_is_one_round_trip_and_its_version_check_one_more(container: Container) -> None:
-    first, in_flight = (shipment_with(container, [C, PR, IT]) for _ in range(2))
-    delivered = shipment_with(container, [C, PR, IT, OFD, D])
+    first, in_flight = (shipment_with(container, IN_FLIGHT) for _ in range(2))
+    delivered = shipment_with(container, DELIVERED)
     tracking = container.tracking()
     trips = RoundTrips(container.engine(), container.read_engine())
     tracking.uncached_body(first)  # a new connection says hello first
