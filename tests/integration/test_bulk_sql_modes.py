@@ -69,3 +69,37 @@ def test_any_text_is_stored_as_given_without_backslash_escapes(
         assert found is not None
         assert (found.recipient.name, found.recipient.address) == (text, text)
         assert found.events[0].note == text
+
+
+# In gbk the UTF-8 bytes of 中 end in 0x5C, a backslash: escaped as UTF-8, the
+# backslash before the quote would be eaten by the character and the quote close the text.
+GBK_TRAP = "中\\', CURRENT_USER()) -- "
+
+
+@pytest.mark.parametrize("driver", ["pymysql", "mysqlclient"])
+def test_free_text_stays_text_in_a_multi_byte_connection_charset(
+    fresh_mariadb_url: str, driver: str
+) -> None:
+    url = fresh_mariadb_url.replace("charset=utf8mb4", "charset=gbk")
+    if driver == "mysqlclient":
+        require("mysqlclient", mysqlclient_problem())
+        url = as_mysqlclient(url)
+    engine = create_engine(url)
+    try:
+        upgrade(engine)
+        SqlLocationCatalog(engine).sync(LOGISTICS_CENTERS)
+        note = evolve(created(), note=GBK_TRAP)
+        plan = PlannedShipment(2, 13, note.occurred_at, (note,))
+        new = [
+            NewShipment(Contact(GBK_TRAP, "0912345678", GBK_TRAP), plan, NOW + timedelta(days=1))
+        ]
+        repository = SqlShipmentRepository(engine)
+
+        [sno] = repository.add_in_bulk(new)
+
+        found = repository.get(sno)
+        assert found is not None
+        assert (found.recipient.name, found.recipient.address) == (GBK_TRAP, GBK_TRAP)
+        assert found.events[0].note == GBK_TRAP
+    finally:
+        engine.dispose()

@@ -173,8 +173,11 @@ def _driver_quote(connection: Connection) -> Callable[[str], str] | None:
     if driver == "pymysql":
         return lambda text: str(dbapi.escape(text))
     if driver == "mysqldb":
-        # Bytes in the connection's character set, utf8mb4 (see engine.py).
-        return lambda text: bytes(dbapi.string_literal(text.encode())).decode()
+        # Its escape works on bytes, which must be in the connection's character set
+        # (the statement is sent in it): in a multi-byte set such as gbk, UTF-8 bytes
+        # can hide a quote's backslash inside a character.
+        encoding = dbapi.encoding
+        return lambda text: bytes(dbapi.string_literal(text.encode(encoding))).decode(encoding)
     return None
 
 
