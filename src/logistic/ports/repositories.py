@@ -47,6 +47,9 @@ class ShipmentRepository(Protocol):
         `expected_events` is the history length the caller validated against; when another
         writer appended first, ConcurrentUpdate is raised and nothing is written.
         Raises ShipmentNotFound for an unknown sno.
+
+        The caller has checked the event against the lifecycle (`Shipment.record`): the
+        /query cache relies on a delivered or returned shipment never taking another.
         """
         ...
 

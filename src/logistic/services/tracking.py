@@ -158,10 +158,11 @@ class Tracking:
     def _moved_on(self, shipment: Shipment) -> bool:
         """Whether a newer history than `shipment`'s has been committed.
 
-        A delivered or returned shipment takes no more events (the lifecycle allows
-        none, and a writer's expected event count would no longer match), so its
-        body is final and the database is not asked: half the misses of a carrier's
-        data skip this second query.
+        A delivered or returned shipment takes no more events: the lifecycle allows
+        none after them, and every event goes through `Shipment.record` (Recording),
+        whose expected event count makes a writer holding an older snapshot fail. So
+        its body is final and the database is not asked: half the misses of a
+        carrier's data skip this second query.
         """
         status = shipment.current_status
         if status is not None and status.is_terminal:

@@ -155,8 +155,10 @@ class SqlShipmentRepository:
         if not shipments:
             return range(0)
         # Numbered in a transaction of its own, so that concurrent batches (one
-        # process per core while seeding) hold the sequence rows only for a moment.
-        planned, first_event_id = self._writing(shipments, lambda c: _numbered(c, shipments))
+        # process per core while seeding) hold the sequence rows only for a moment:
+        # the shipments are built after its commit.
+        reserved = self._writing(shipments, lambda c: _reserved(c, shipments))
+        planned, first_event_id = _planned_from(reserved, shipments)
         self._writing(planned, lambda c: insert_in_bulk(c, planned, first_event_id), attempts=1)
         return range(planned[0].sno, planned[-1].sno + 1)
 
@@ -294,13 +296,24 @@ def _numbered(
 ) -> tuple[list[Shipment], int]:
     """The shipments with the snos and recipient ids reserved for them, and the
     first of the event ids reserved for their events (numbered in order)."""
+    return _planned_from(_reserved(connection, shipments), shipments)
+
+
+def _reserved(connection: Connection, shipments: Sequence[NewShipment]) -> tuple[int, ...]:
+    """The first sno, recipient id and event id of the blocks reserved for `shipments`."""
     events = sum(len(new.plan.events) for new in shipments)
-    first_sno, first_recipient, first_event_id = _take_many(
+    return _take_many(
         connection,
         (SNO_SEQUENCE, orders.c.sno, len(shipments)),
         (RECIPIENT_SEQUENCE, recipients.c.id, len(shipments)),
         (EVENT_SEQUENCE, tracking_events.c.id, events),
     )
+
+
+def _planned_from(
+    reserved: tuple[int, ...], shipments: Sequence[NewShipment]
+) -> tuple[list[Shipment], int]:
+    first_sno, first_recipient, first_event_id = reserved
     planned = [
         _planned(first_sno + offset, first_recipient + offset, new)
         for offset, new in enumerate(shipments)
@@ -320,7 +333,8 @@ def _take_many(connection: Connection, *wanted: tuple[str, Column[int], int]) ->
     )
     current = {name: int(value) for name, value in rows}
     if len(current) < len(wanted):
-        # A database not built by the migrations: the missing rows are made one by one.
+        # A sequence's first allocation (the migrations make only the event ids' row):
+        # the missing rows are made one by one, each after what is already stored.
         return tuple(_take(connection, name, column, count) for name, column, count in wanted)
     counts = {name: count for name, _, count in wanted}
     connection.execute(
