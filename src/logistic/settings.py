@@ -23,14 +23,22 @@ class ConfigurationError(DomainError):
 # The schemes a MariaDB/MySQL URL may start with: PyMySQL (pure Python; the default
 # for a bare mysql://) or mysqlclient, the C driver of the same maintainers, which
 # decodes results for a quarter of PyMySQL's CPU (README, "Performance").
-_MYSQL_SCHEMES = ("mysql", "mysql+pymysql", "mysql+mysqldb", "mariadb+pymysql", "mariadb+mysqldb")
+_MYSQL_SCHEMES = (
+    "mysql",
+    "mysql+pymysql",
+    "mysql+mysqldb",
+    "mariadb",
+    "mariadb+pymysql",
+    "mariadb+mysqldb",
+)
+_SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
 _DRIVER_MODULES = {"pymysql": "pymysql", "mysqldb": "MySQLdb"}
 
 
 def _database_url(url: str, variable: str, sqlite: bool = False) -> str:
     """`url` when it names a back end and driver the service supports and can load."""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if sqlite and scheme == "sqlite":
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if sqlite and scheme in _SQLITE_SCHEMES:
         return url
     if scheme not in _MYSQL_SCHEMES:
         choices = "sqlite:///path, " if sqlite else ""

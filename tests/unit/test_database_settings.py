@@ -70,18 +70,25 @@ def test_a_read_url_must_be_a_mysql_replica(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["postgresql://db/logistic", "mysql+mysqlconnector://db/logistic", "db/logistic"]
+    "url",
+    [
+        "postgresql://db/logistic",
+        "mysql+mysqlconnector://db/logistic",
+        "db/logistic",
+        "SQLITE:///logistic.db",
+    ],
 )
 def test_an_unsupported_database_url_is_refused_with_the_choices(url: str) -> None:
     with pytest.raises(ConfigurationError, match=r"LOGISTIC_DATABASE_URL must be .*mysqldb"):
         Settings.from_environ({"LOGISTIC_HOME": "/nonexistent", "LOGISTIC_DATABASE_URL": url})
 
 
+@pytest.mark.parametrize("backend", ["mysql", "mariadb"])
 @pytest.mark.parametrize("driver", ["", "+pymysql", "+mysqldb"])
-def test_both_drivers_reach_the_engines(driver: str) -> None:
+def test_both_drivers_reach_the_engines(backend: str, driver: str) -> None:
     if driver == "+mysqldb":
         require("mysqlclient", mysqlclient_problem())
-    url = f"mysql{driver}://logistic:secret@db-primary.invalid/logistic"
+    url = f"{backend}{driver}://logistic:secret@db-primary.invalid/logistic"
     container = _container(LOGISTIC_DATABASE_URL=url, LOGISTIC_DATABASE_READ_URL=url)
 
     expected = driver.lstrip("+") or "pymysql"
