@@ -27,7 +27,7 @@ from logistic.domain.errors import (
 from logistic.domain.history import PlannedShipment, fake_shipment
 from logistic.domain.model import Contact, Location, Region, Shipment, TrackingEvent
 from logistic.domain.status import Status
-from logistic.ports.repositories import NewShipment
+from logistic.ports.repositories import NewShipment, ShipmentRepository
 from tests.integration.sql_backends import Backend
 from tests.services import free_port
 
@@ -501,6 +501,13 @@ def statements(engine: Engine, action: Callable[[], object]) -> list[str]:
     return sent
 
 
+def primed(backend: Backend) -> tuple[ShipmentRepository, Engine]:
+    """The back end's repository and engine, after a first order made the sequences."""
+    assert backend.engine is not None
+    backend.shipments.add_many(generated(1, seed=1))
+    return backend.shipments, backend.engine
+
+
 def test_reading_a_shipment_is_one_query(sql_shipment_backend: Backend) -> None:
     repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
     assert engine is not None
@@ -515,9 +522,7 @@ def test_reading_a_shipment_is_one_query(sql_shipment_backend: Backend) -> None:
 def test_a_batch_costs_the_same_round_trips_whatever_its_size(
     sql_shipment_backend: Backend,
 ) -> None:
-    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
-    assert engine is not None
-    repository.add_many(generated(1, seed=1))  # the sequences exist from here on
+    repository, engine = primed(sql_shipment_backend)
 
     small = statements(engine, lambda: repository.add_many(generated(1, seed=2)))
     large = statements(engine, lambda: repository.add_many(generated(200, seed=3)))
@@ -528,9 +533,7 @@ def test_a_batch_costs_the_same_round_trips_whatever_its_size(
 def test_a_small_batch_is_numbered_and_written_in_one_transaction(
     sql_shipment_backend: Backend,
 ) -> None:
-    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
-    assert engine is not None
-    repository.add_many(generated(1, seed=1))  # the sequences exist from here on
+    repository, engine = primed(sql_shipment_backend)
     commits: list[object] = []
     commit = commits.append
     event.listen(engine, "commit", commit)
@@ -547,9 +550,7 @@ def test_a_small_batch_is_numbered_and_written_in_one_transaction(
 def test_a_bulk_batch_costs_the_same_round_trips_whatever_its_size(
     sql_shipment_backend: Backend,
 ) -> None:
-    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
-    assert engine is not None
-    repository.add_in_bulk(generated(1, seed=1))  # the sequences exist from here on
+    repository, engine = primed(sql_shipment_backend)
 
     small = statements(engine, lambda: repository.add_in_bulk(generated(1, seed=2)))
     large = statements(engine, lambda: repository.add_in_bulk(generated(300, seed=3)))
