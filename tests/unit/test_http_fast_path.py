@@ -1,15 +1,18 @@
-"""The fast path for cached /query bodies answers as Flask would, and every rule still holds."""
+"""The fast path for plain /query requests answers as Flask would, and every rule still holds."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
+from dependency_injector import providers
 from flask import Flask
 from werkzeug.test import Client, TestResponse
 
 from logistic.container import Container, memory_container
 from logistic.domain.access import Scope
+from logistic.domain.errors import StorageUnavailable
 from logistic.domain.status import Status
 from logistic.entrypoints.http import create_app
 from logistic.services.tracking import View, missing_key, tracking_key
@@ -65,7 +68,7 @@ def _same(left: TestResponse, right: TestResponse) -> None:
 
 def test_a_cached_body_skips_flask_with_the_same_status_headers_and_body(paths: Paths) -> None:
     sno = shipment_with(paths.container, HISTORY)
-    first = paths.get(f"/query?sno={sno}")  # a miss: Flask answers and caches the body
+    first = paths.fast(f"/query?sno={sno}")  # a miss: read from the database and cached
     assert first.status_code == 200
 
     hit = paths.fast(f"/query?sno={sno}")
@@ -76,8 +79,19 @@ def test_a_cached_body_skips_flask_with_the_same_status_headers_and_body(paths: 
     assert paths.container.cache().get(tracking_key(sno)) == hit.data
 
 
-def test_an_sno_remembered_as_unknown_gets_flasks_404_without_flask(paths: Paths) -> None:
-    first = paths.get("/query?sno=9000000")  # Flask answers and remembers the sno as unknown
+def test_a_miss_skips_flask_with_flasks_status_headers_and_body(paths: Paths) -> None:
+    sno = shipment_with(paths.container, HISTORY)
+    expected = paths.flask_only.get(f"/query?sno={sno}")
+    paths.container.cache().delete(tracking_key(sno))
+
+    miss = paths.fast(f"/query?sno={sno}")
+
+    _same(miss, expected)
+    assert paths.container.cache().get(tracking_key(sno)) == miss.data
+
+
+def test_an_unknown_sno_gets_flasks_404_without_flask_and_is_remembered(paths: Paths) -> None:
+    first = paths.fast("/query?sno=9000000")  # read from the database: unknown, remembered
     assert_error(first, 404)
     assert paths.container.cache().get(missing_key(9000000)) is not None
 
@@ -87,13 +101,41 @@ def test_an_sno_remembered_as_unknown_gets_flasks_404_without_flask(paths: Paths
     _same(unknown, paths.flask_only.get("/query?sno=9000000"))
 
 
-def test_without_negative_caching_unknown_snos_go_to_flask_each_time() -> None:
+def test_without_negative_caching_unknown_snos_are_looked_up_each_time() -> None:
     paths = Paths(_container(LOGISTIC_NEGATIVE_CACHE_TTL="0"))
-    assert_error(paths.get("/query?sno=9000000"), 404)
-    runs = paths.flask_runs
+    assert_error(paths.fast("/query?sno=9000000"), 404)
+    assert_error(paths.fast("/query?sno=9000000"), 404)
+    assert paths.container.cache().get(missing_key(9000000)) is None
 
-    assert_error(paths.get("/query?sno=9000000"), 404)
-    assert paths.flask_runs == runs + 1
+
+class _Failing:
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    def get(self, sno: int) -> None:
+        raise self._error
+
+    def event_count(self, sno: int) -> None:
+        raise self._error
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [(StorageUnavailable("database down"), 503), (RuntimeError("secret detail"), 500)],
+)
+def test_a_failed_miss_gets_flasks_json_error_without_flask_and_is_logged(
+    paths: Paths, error: Exception, code: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    paths.container.tracking.reset()
+    paths.container.shipments.override(providers.Object(_Failing(error)))
+
+    with caplog.at_level(logging.ERROR):
+        failed = paths.fast("/query?sno=42")
+
+    assert_error(failed, code)
+    assert b"secret" not in failed.data
+    assert any(record.exc_info and record.exc_info[1] is error for record in caplog.records)
+    _same(failed, paths.flask_only.get("/query?sno=42"))
 
 
 def test_a_key_with_pii_read_gets_the_full_body_and_others_the_masked_one(paths: Paths) -> None:
@@ -163,8 +205,8 @@ def test_cache_hits_and_misses_each_count_once_against_the_quota() -> None:
     sno = shipment_with(paths.container, HISTORY)
     paths.container.clock().set(NOW + timedelta(seconds=20))
 
-    assert paths.get(f"/query?sno={sno}").status_code == 200  # a miss
-    assert paths.get("/query?sno=9000000").status_code == 404  # an unknown sno
+    assert paths.fast(f"/query?sno={sno}").status_code == 200  # a miss
+    assert paths.fast("/query?sno=9000000").status_code == 404  # an unknown sno
     assert paths.fast(f"/query?sno={sno}").status_code == 200
     assert paths.fast(f"/query?sno={sno}").status_code == 200
 

@@ -83,7 +83,7 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
-def _unexpected(error: Exception) -> Response:
+def unexpected_error_response(error: Exception) -> Response:
     log.exception("unexpected error", exc_info=error)
     return error_response(500, "internal error; it has been logged")
 
@@ -91,4 +91,4 @@ def _unexpected(error: Exception) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(Exception, unexpected_error_response)

@@ -9,7 +9,6 @@ from logistic.domain.access import Scope
 from logistic.entrypoints.http.auth import query_view, require
 from logistic.entrypoints.http.clients import request_client
 from logistic.entrypoints.http.errors import error_response
-from logistic.entrypoints.http.fast_path import CACHE_MISSED
 from logistic.entrypoints.http.inputs import parse_num, parse_sno
 from logistic.services.fake_orders import DEFAULT_COUNT
 from logistic.services.rendering import fake_orders_document, to_json_bytes
@@ -29,17 +28,12 @@ def json_response(body: bytes, status: int = 200) -> Response:
 
 @api.get("/query")
 def query() -> Response:
-    # Counted and looked up in the cache already by the fast path, or counted now, before
-    # anything else: a scan of order numbers is what the limit stops.
-    missed = request.environ.get(CACHE_MISSED, False)
-    if not missed:
-        container().throttle().admit(request_client(container().settings().trusted_proxies))
+    # Plain requests are answered by the fast path (fast_path.py); these are the rest.
+    # Counted before anything else: a scan of order numbers is what the limit stops.
+    container().throttle().admit(request_client(container().settings().trusted_proxies))
     view = query_view()
     sno = parse_sno(request.args)
-    tracking = container().tracking()
-    if missed:
-        return json_response(tracking.uncached_body(sno, view, negative_checked=True))
-    return json_response(tracking.body(sno, view))
+    return json_response(container().tracking().body(sno, view))
 
 
 @api.get("/fake")
