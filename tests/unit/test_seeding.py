@@ -22,7 +22,7 @@ from logistic.domain.status import is_valid_history
 from logistic.entrypoints.progress import Progress
 from logistic.entrypoints.seeders import seed_orders
 from logistic.services.locations import Locations
-from logistic.services.seeding import SWEEP, Batch, Seeding, SeedPlan
+from logistic.services.seeding import SEED_WINDOW, SWEEP, Batch, Seeding, SeedPlan
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 CONTACTS = FakerContacts(pool_size=50)
@@ -160,13 +160,28 @@ def test_snos_follow_creation_times_sweep_after_sweep() -> None:
 
     created = [shipment.created_at for shipment in repository.all()]
     assert created == sorted(created)
-    assert NOW - CREATION_WINDOW <= created[0] < created[-1] <= NOW
-    assert created[-1] - created[0] > CREATION_WINDOW * 0.99
+    assert NOW - SEED_WINDOW <= created[0] < created[-1] <= NOW
+    assert created[-1] - created[0] > SEED_WINDOW * 0.99
     times = next(plan.batches()).creation_times(Random(1), NOW)
     assert times == sorted(times)
     wrapped = Batch(SWEEP - 2, 4, SWEEP).creation_times(Random(1), NOW)
     assert wrapped[1] > NOW - timedelta(seconds=10)
-    assert wrapped[2] < NOW - CREATION_WINDOW + timedelta(seconds=10)
+    assert wrapped[2] < NOW - SEED_WINDOW + timedelta(seconds=10)
+
+
+def test_a_million_seeded_orders_carry_five_to_six_million_events() -> None:
+    repository = MemoryShipmentRepository()
+    seeding(repository).seed(4_000, seed=11, batch_size=1_000)
+    shipments = repository.all()
+
+    per_order = sum(len(shipment.events) for shipment in shipments) / len(shipments)
+
+    assert 5.2 <= per_order <= 5.8
+    # /fake's orders are younger (the original's six days): fewer of them have arrived.
+    rng = Random(11)
+    fake = [fake_shipment(rng, LOGISTICS_CENTERS, NOW) for _ in range(4_000)]
+    assert sum(len(plan.events) for plan in fake) / len(fake) < 4.8
+    assert all(NOW - CREATION_WINDOW <= plan.created_at <= NOW for plan in fake)
 
 
 def test_the_generator_starts_a_history_at_the_moment_it_is_given() -> None:
