@@ -227,6 +227,7 @@ class Container(containers.DeclarativeContainer):
         contacts=contacts,
         clock=clock,
         zone=settings.provided.timezone,
+        tracking=tracking,
     )
     object_store = providers.Singleton(_object_store, settings)
     report_lock = providers.Singleton(_report_lock, settings, redis)

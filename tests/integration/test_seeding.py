@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,12 +21,13 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from logistic.adapters.clock import FixedClock
 from logistic.adapters.faker_people import FakerContacts
-from logistic.adapters.memory import MemoryShipmentRepository
+from logistic.adapters.memory import MemoryCache, MemoryShipmentRepository
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.tables import orders, recipients, tracking_events
 from logistic.domain.status import Status, is_valid_history
 from logistic.services.locations import Locations
 from logistic.services.seeding import Seeding
+from logistic.services.tracking import Tracking
 from tests.integration.sql_backends import Backend
 from tests.unit.test_seeding import NOW, assert_valid
 
@@ -34,12 +36,17 @@ STORED = re.compile(r"interrupted: ([\d,]+) orders added \(whole batches only\),
 
 
 def seeding(backend: Backend) -> Seeding:
+    clock = FixedClock(NOW)
+    zone = ZoneInfo("Asia/Taipei")
+    locations = Locations(backend.locations)
+    tracking = Tracking(backend.shipments, locations, MemoryCache(clock), zone, timedelta(hours=4))
     return Seeding(
         shipments=backend.shipments,
-        locations=Locations(backend.locations),
+        locations=locations,
         contacts=CONTACTS,
-        clock=FixedClock(NOW),
-        zone=ZoneInfo("Asia/Taipei"),
+        clock=clock,
+        zone=zone,
+        tracking=tracking,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from random import Random
@@ -12,10 +13,10 @@ import pytest
 
 from logistic.adapters.clock import FixedClock
 from logistic.adapters.faker_people import FakerContacts
-from logistic.adapters.memory import MemoryLocationCatalog, MemoryShipmentRepository
+from logistic.adapters.memory import MemoryCache, MemoryLocationCatalog, MemoryShipmentRepository
 from logistic.container import memory_container
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.domain.errors import InvalidInput
+from logistic.domain.errors import InvalidInput, ShipmentNotFound
 from logistic.domain.history import CREATION_WINDOW, fake_shipment
 from logistic.domain.model import Shipment
 from logistic.domain.status import is_valid_history
@@ -23,18 +24,27 @@ from logistic.entrypoints.progress import Progress
 from logistic.entrypoints.seeders import seed_orders
 from logistic.services.locations import Locations
 from logistic.services.seeding import SEED_WINDOW, SWEEP, Batch, Seeding, SeedPlan
+from logistic.services.tracking import Tracking, missing_key, tracking_key
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 CONTACTS = FakerContacts(pool_size=50)
 
 
-def seeding(repository: MemoryShipmentRepository | None = None) -> Seeding:
+def seeding(
+    repository: MemoryShipmentRepository | None = None, cache: MemoryCache | None = None
+) -> Seeding:
+    shipments = repository or MemoryShipmentRepository()
+    locations = Locations(MemoryLocationCatalog(LOGISTICS_CENTERS))
+    clock = FixedClock(NOW)
+    zone = ZoneInfo("Asia/Taipei")
+    cache = cache or MemoryCache(clock)
     return Seeding(
-        shipments=repository or MemoryShipmentRepository(),
-        locations=Locations(MemoryLocationCatalog(LOGISTICS_CENTERS)),
+        shipments=shipments,
+        locations=locations,
         contacts=CONTACTS,
-        clock=FixedClock(NOW),
-        zone=ZoneInfo("Asia/Taipei"),
+        clock=clock,
+        zone=zone,
+        tracking=Tracking(shipments, locations, cache, zone, ttl=timedelta(hours=4)),
     )
 
 
@@ -167,6 +177,30 @@ def test_snos_follow_creation_times_sweep_after_sweep() -> None:
     wrapped = Batch(SWEEP - 2, 4, SWEEP).creation_times(Random(1), NOW)
     assert wrapped[1] > NOW - timedelta(seconds=10)
     assert wrapped[2] < NOW - SEED_WINDOW + timedelta(seconds=10)
+
+
+def test_seeded_snos_looked_up_before_are_no_longer_remembered_as_unknown() -> None:
+    repository = MemoryShipmentRepository()
+    cache = MemoryCache(FixedClock(NOW))
+    service = seeding(repository, cache)
+    tracking = Tracking(
+        repository,
+        Locations(MemoryLocationCatalog(LOGISTICS_CENTERS)),
+        cache,
+        ZoneInfo("Asia/Taipei"),
+        ttl=timedelta(hours=4),
+    )
+    for sno in (1, 150, 151):
+        with pytest.raises(ShipmentNotFound):
+            tracking.body(sno)
+    cache.set(tracking_key(150), b"a body from a database since reset", timedelta(hours=1))
+
+    service.seed(150, seed=1, batch_size=100)
+
+    assert cache.get(missing_key(1)) is None
+    assert cache.get(tracking_key(150)) is None
+    assert json.loads(tracking.body(150))["sno"] == "150"
+    assert cache.get(missing_key(151)) is not None  # not seeded: still unknown
 
 
 def test_a_million_seeded_orders_carry_five_to_six_million_events() -> None:

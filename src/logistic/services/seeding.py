@@ -32,6 +32,7 @@ from logistic.ports.people import ContactSource
 from logistic.ports.repositories import ShipmentRepository
 from logistic.services.fake_orders import new_shipments
 from logistic.services.locations import Locations
+from logistic.services.tracking import Tracking
 
 BATCH_SIZE = 5_000
 SWEEP = 100_000
@@ -91,12 +92,14 @@ class Seeding:
         contacts: ContactSource,
         clock: Clock,
         zone: tzinfo,
+        tracking: Tracking,
     ) -> None:
         self._shipments = shipments
         self._locations = locations
         self._contacts = contacts
         self._clock = clock
         self._zone = zone
+        self._tracking = tracking
 
     def plan(self, orders: int, batch_size: int = BATCH_SIZE) -> SeedPlan:
         """What it takes for at least `orders` orders to be stored."""
@@ -116,7 +119,10 @@ class Seeding:
         planned = new_shipments(
             batch.size, rng, self._locations, self._contacts, self._clock, self._zone, created_at
         )
-        return len(self._shipments.add_in_bulk(planned))
+        added = self._shipments.add_in_bulk(planned)
+        # A sno looked up before it was seeded is remembered as unknown: no longer.
+        self._tracking.forget(added)
+        return len(added)
 
     def seed(
         self,
