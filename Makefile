@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHECKED := $(wildcard src tests migrations bench)
 
-.PHONY: run test lint unit integration bench clean
+.PHONY: run test lint unit integration bench clean mysqlclient-if-possible
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ run: $(VENV)/.runtime
 test: lint
 	$(BIN)/pytest
 
-lint: $(VENV)/.test
+# The headers installed after the venv was made: build mysqlclient now.
+mysqlclient-if-possible: $(VENV)/.test
+	@if pkg-config --exists libmariadb 2>/dev/null && ! $(BIN)/python -c 'import MySQLdb' 2>/dev/null; \
+	then $(BIN)/pip install --quiet -e '.[mysqlclient]'; fi
+
+lint: mysqlclient-if-possible
 	$(BIN)/ruff check $(CHECKED)
 	$(BIN)/ruff format --check $(CHECKED)
 	$(BIN)/mypy

@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -680,6 +681,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
     args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("the bench drives HTTP with wrk: apt-get install wrk")
     bench = Bench(args)
     bench.load_at_start = _load()
     bench.measure([int(size) for size in args.orders.split(",")])
