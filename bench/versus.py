@@ -1,0 +1,181 @@
+"""This checkout against another commit, side by side: misses and hits on the bench's data.
+
+    .venv-bench/bin/python -m bench.versus REV [--rounds 3] [--duration 10]
+
+Run `make bench` (or `python -m bench`) first: it makes the database this uses. REV
+(a commit, tag or branch) is checked out in a git worktree and installed, as
+production installs it, in a venv of its own under --home (kept for the next run;
+the worktree is removed). Both services then run at once, with the same settings
+as in the bench, on the same database and Redis database (each with its own key
+prefix), and wrk drives them in turn: every round runs each figure on both, in
+alternating order, so that both see the same machine. A change's effect is the
+ratio of the two, paired round by round; the CPU time each service's workers spent
+per request is reported beside it, a steadier figure on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+import redis
+from sqlalchemy import make_url
+
+from bench.run import (
+    BIN,
+    DEFAULT_DATABASE,
+    DEFAULT_REDIS,
+    HIT_SNO,
+    PREFIX,
+    ROOT,
+    children,
+    cpu_seconds,
+    free_port,
+    mariadb,
+    running,
+    spread,
+    wrk,
+)
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def installed(rev: str, home: Path) -> Path:
+    """The `logistic` command of commit `rev`, installed in a venv of its own."""
+    sha = git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    venv = home / f"versus-{sha[:12]}"
+    command = venv / "bin" / "logistic"
+    if command.exists():
+        return command
+    tree = Path(tempfile.mkdtemp(prefix="logistic-versus-"))
+    git("worktree", "add", "--detach", str(tree / "tree"), sha)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "pip"), "install", "--quiet"]
+        subprocess.run([*pip, f"{tree / 'tree'}[bench]"], check=True)
+    except BaseException:
+        shutil.rmtree(venv, ignore_errors=True)
+        raise
+    finally:
+        git("worktree", "remove", "--force", str(tree / "tree"))
+        shutil.rmtree(tree, ignore_errors=True)
+    return command
+
+
+class Side:
+    """One service under test, and what was measured on it, by figure."""
+
+    def __init__(self, name: str, command: Path, prefix: str) -> None:
+        self.name = name
+        self.command = command
+        self.prefix = prefix
+        self.url = ""
+        self.pid = 0
+        self.rps: dict[str, list[float]] = {}
+        self.p99: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("rev", help="the commit to compare this checkout with")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("the bench drives HTTP with wrk: apt-get install wrk")
+    home = Path(args.home)
+    home.mkdir(parents=True, exist_ok=True)
+    connection = mariadb(args.database_url)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM orders")
+        (stored,) = cursor.fetchone()  # type: ignore[misc]
+    connection.close()
+    if not stored:
+        raise SystemExit(f"no orders in {make_url(args.database_url).database}: run the bench")
+
+    this = Side(f"this checkout ({git('rev-parse', '--short', 'HEAD')})", BIN / "logistic", PREFIX)
+    other = Side(args.rev, installed(args.rev, home), "versus:")
+    cache = redis.Redis.from_url(args.redis_url)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LOGISTIC")},
+        "LOGISTIC_HOME": str(home),
+        "LOGISTIC_DATABASE_URL": args.database_url,
+        "LOGISTIC_REDIS_URL": args.redis_url,
+        "LOGISTIC_RATE_LIMIT": "10000000/minute",
+        "LOGISTIC_LOG_LEVEL": "WARNING",
+    }
+    figures = {
+        f"miss c8 ({stored:,} orders)": ("miss.lua", [str(stored)], True),
+        "hit c8": ("hit.lua", [str(HIT_SNO)], False),
+    }
+    with ExitStack() as stack:
+        for side in (this, other):
+            port = free_port()
+            serve = [str(side.command), "serve", "--port", str(port)]
+            log = home / f"versus-{side.prefix.rstrip(':')}.log"
+            side_env = {**env, "LOGISTIC_REDIS_PREFIX": side.prefix}
+            side.pid = stack.enter_context(running(serve, side_env, port, log, "/healthz")).pid
+            side.url = f"http://127.0.0.1:{port}"
+        for round_number in range(args.rounds):
+            print(f"round {round_number + 1}/{args.rounds}", flush=True)
+            order = (this, other) if round_number % 2 == 0 else (other, this)
+            for name, (script, script_args, flush) in figures.items():
+                for side in order:
+                    if flush:
+                        cache.flushdb()
+                    pids = children(side.pid)
+                    before = cpu_seconds(pids)
+                    run = wrk(side.url, script, script_args, 8, args.duration)
+                    used = cpu_seconds(pids) - before
+                    side.rps.setdefault(name, []).append(run.rps)
+                    side.p99.setdefault(name, []).append(run.p99_ms)
+                    per_request = 1000 * used / max(run.rps * args.duration, 1)
+                    side.cpu.setdefault(name, []).append(per_request)
+                    print(
+                        f"  {name}, {side.name}: {run.rps:,.0f} req/s, p99 {run.p99_ms:.2f} ms, "
+                        f"workers' CPU {per_request:.3f} ms per request",
+                        flush=True,
+                    )
+    print()
+    print(table(this, other, list(figures), args))
+
+
+def table(this: Side, other: Side, names: list[str], args: argparse.Namespace) -> str:
+    lines = [
+        f"{this.name} against {other.name}; wrk -t1 -c8 -d{args.duration}s, {args.rounds} "
+        "rounds, alternating; median (range); ratios paired round by round.",
+        "",
+        f"| figure | {this.name} | {other.name} | ratio | workers' CPU per request, this / other |",
+        "|---|---|---|---|---|",
+    ]
+    for name in names:
+        ratio = [a / b for a, b in zip(this.rps[name], other.rps[name], strict=True) if b]
+        cpu = [a / b for a, b in zip(this.cpu[name], other.cpu[name], strict=True) if b]
+        lines.append(
+            f"| {name} | {spread(this.rps[name], 0)} req/s, p99 "
+            f"{statistics.median(this.p99[name]):.2f} ms | {spread(other.rps[name], 0)} req/s, "
+            f"p99 {statistics.median(other.p99[name]):.2f} ms | {spread(ratio, 2)} | "
+            f"{spread(cpu, 2)} ({statistics.median(this.cpu[name]):.3f} vs "
+            f"{statistics.median(other.cpu[name]):.3f} ms) |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
