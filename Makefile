@@ -34,7 +34,8 @@ test: lint
 # The headers installed after the venv was made: build mysqlclient now.
 mysqlclient-if-possible: $(VENV)/.test
 	@if pkg-config --exists libmariadb 2>/dev/null && ! $(BIN)/python -c 'import MySQLdb' 2>/dev/null; \
-	then $(BIN)/pip install --quiet -e '.[mysqlclient]'; fi
+	then $(BIN)/pip install --quiet -e '.[mysqlclient]' \
+	  || echo "mysqlclient not built: its tests skip locally, and fail under CI=true"; fi
 
 lint: mysqlclient-if-possible
 	$(BIN)/ruff check $(CHECKED)

@@ -266,10 +266,10 @@ class Bench:
     def figure(self, name: str, unit: str, **extra: object) -> Figure:
         return self.figures.setdefault(name, Figure(name, unit, **extra))  # type: ignore[arg-type]
 
-    def logistic(self, *command: str) -> str:
+    def logistic(self, *command: str, env: dict[str, str] | None = None) -> str:
         done = subprocess.run(
             [str(BIN / "logistic"), *command],
-            env=self.env,
+            env=env or self.env,
             cwd=self.home,
             capture_output=True,
             text=True,
@@ -312,6 +312,7 @@ class Bench:
         """`logistic seed --orders 100000` into a new SQLite file, once per round."""
         figure = self.figure("seeding 100k, SQLite", "s", target="≤ 30 s")
         figure.holds = lambda value: value <= 30
+        figure.note = "the whole command: start-up and migrating the new file included"
         path = self.home / "seed-bench.db"
         # The embedded default: SQLite, and the in-process cache rather than the bench's Redis.
         env = {k: v for k, v in self.env.items() if k != "LOGISTIC_REDIS_URL"}
@@ -320,10 +321,7 @@ class Bench:
             for leftover in self.home.glob(f"{path.name}*"):
                 leftover.unlink()
             started = time.perf_counter()
-            subprocess.run(
-                [str(BIN / "logistic"), "seed", "--orders", str(orders)],
-                env=env, cwd=self.home, capture_output=True, check=True,
-            )  # fmt: skip
+            self.logistic("seed", "--orders", str(orders), env=env)
             figure.values.append(time.perf_counter() - started)
             print(f"seed SQLite {round_}/{self.args.rounds}: {figure.values[-1]:.1f} s", flush=True)
         for leftover in self.home.glob(f"{path.name}*"):

@@ -7,8 +7,8 @@ Run `make bench` (or `python -m bench`) first: it makes the database this uses. 
 production installs it, in a venv of its own under --home (kept for the next run;
 the worktree is removed). Both services then run at once, with the same settings
 as in the bench, on the same database and Redis database (each with its own key
-prefix), and wrk drives them in turn: every round runs each figure on both, in
-alternating order, so that both see the same machine. A change's effect is the
+prefix), and wrk drives them in turn: every round runs each figure on both, the
+order going A B B A, so that both see the same machine. A change's effect is the
 ratio of the two, paired round by round; the CPU time each service's workers spent
 per request is reported beside it, a steadier figure on a noisy machine.
 """
@@ -60,8 +60,8 @@ def installed(rev: str, home: Path) -> Path:
     if command.exists():
         return command
     tree = Path(tempfile.mkdtemp(prefix="logistic-versus-"))
-    git("worktree", "add", "--detach", str(tree / "tree"), sha)
     try:
+        git("worktree", "add", "--detach", str(tree / "tree"), sha)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "pip"), "install", "--quiet"]
         subprocess.run([*pip, f"{tree / 'tree'}[bench]"], check=True)
@@ -69,8 +69,9 @@ def installed(rev: str, home: Path) -> Path:
         shutil.rmtree(venv, ignore_errors=True)
         raise
     finally:
-        git("worktree", "remove", "--force", str(tree / "tree"))
+        # Without check: a failure here must not hide the one that brought us here.
         shutil.rmtree(tree, ignore_errors=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], check=False)
     return command
 
 
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("rev", help="the commit to compare this checkout with")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4, help="4 evens out the order")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
     args = parser.parse_args(argv)
@@ -112,8 +113,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     this = Side(f"this checkout ({git('rev-parse', '--short', 'HEAD')})", BIN / "logistic", PREFIX)
     other = Side(args.rev, installed(args.rev, home), "versus:")
     cache = redis.Redis.from_url(args.redis_url)
+    # Each side runs its own venv's code: nothing may point either at this checkout.
+    inherited = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LOGISTIC")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("LOGISTIC") and k not in inherited
+        },
         "LOGISTIC_HOME": str(home),
         "LOGISTIC_DATABASE_URL": args.database_url,
         "LOGISTIC_REDIS_URL": args.redis_url,
@@ -134,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             side.url = f"http://127.0.0.1:{port}"
         for round_number in range(args.rounds):
             print(f"round {round_number + 1}/{args.rounds}", flush=True)
-            order = (this, other) if round_number % 2 == 0 else (other, this)
+            order = (this, other) if round_number % 4 in (0, 3) else (other, this)
             for name, (script, script_args, flush) in figures.items():
                 for side in order:
                     if flush:
@@ -159,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 def table(this: Side, other: Side, names: list[str], args: argparse.Namespace) -> str:
     lines = [
         f"{this.name} against {other.name}; wrk -t1 -c8 -d{args.duration}s, {args.rounds} "
-        "rounds, alternating; median (range); ratios paired round by round.",
+        "rounds, order A B B A; median (range); ratios paired round by round.",
         "",
         f"| figure | {this.name} | {other.name} | ratio | workers' CPU per request, this / other |",
         "|---|---|---|---|---|",

@@ -19,6 +19,7 @@ from logistic.services.tracking import View, missing_key, tracking_key
 from logistic.settings import Settings
 from tests.unit.conftest import NOW
 from tests.unit.scans import assert_error, bearer, key_with, shipment_with
+from tests.unit.test_tracking_cache import Counting
 
 HISTORY = [Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT]
 
@@ -103,8 +104,15 @@ def test_an_unknown_sno_gets_flasks_404_without_flask_and_is_remembered(paths: P
 
 def test_without_negative_caching_unknown_snos_are_looked_up_each_time() -> None:
     paths = Paths(_container(LOGISTIC_NEGATIVE_CACHE_TTL="0"))
+    counting = Counting(paths.container.shipments())
+    for name in ("shipments", "query_shipments"):
+        getattr(paths.container, name).override(providers.Object(counting))
+    paths.container.tracking.reset()
+
     assert_error(paths.fast("/query?sno=9000000"), 404)
     assert_error(paths.fast("/query?sno=9000000"), 404)
+
+    assert counting.gets == 2
     assert paths.container.cache().get(missing_key(9000000)) is None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from random import Random
@@ -13,15 +14,21 @@ import pytest
 
 from logistic.adapters.clock import FixedClock
 from logistic.adapters.faker_people import FakerContacts
-from logistic.adapters.memory import MemoryCache, MemoryLocationCatalog, MemoryShipmentRepository
+from logistic.adapters.memory import (
+    FailingCache,
+    MemoryCache,
+    MemoryLocationCatalog,
+    MemoryShipmentRepository,
+)
 from logistic.container import memory_container
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.domain.errors import InvalidInput, ShipmentNotFound
+from logistic.domain.errors import CacheUnavailable, InvalidInput, ShipmentNotFound
 from logistic.domain.history import CREATION_WINDOW, fake_shipment
 from logistic.domain.model import Shipment
 from logistic.domain.status import is_valid_history
 from logistic.entrypoints.progress import Progress
 from logistic.entrypoints.seeders import seed_orders
+from logistic.ports.cache import Cache
 from logistic.services.locations import Locations
 from logistic.services.seeding import SEED_WINDOW, SWEEP, Batch, Seeding, SeedPlan
 from logistic.services.tracking import Tracking, missing_key, tracking_key
@@ -30,21 +37,23 @@ NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 CONTACTS = FakerContacts(pool_size=50)
 
 
+def tracking_over(repository: MemoryShipmentRepository, cache: Cache) -> Tracking:
+    locations = Locations(MemoryLocationCatalog(LOGISTICS_CENTERS))
+    return Tracking(repository, locations, cache, ZoneInfo("Asia/Taipei"), timedelta(hours=4))
+
+
 def seeding(
-    repository: MemoryShipmentRepository | None = None, cache: MemoryCache | None = None
+    repository: MemoryShipmentRepository | None = None, cache: Cache | None = None
 ) -> Seeding:
     shipments = repository or MemoryShipmentRepository()
-    locations = Locations(MemoryLocationCatalog(LOGISTICS_CENTERS))
     clock = FixedClock(NOW)
-    zone = ZoneInfo("Asia/Taipei")
-    cache = cache or MemoryCache(clock)
     return Seeding(
         shipments=shipments,
-        locations=locations,
+        locations=Locations(MemoryLocationCatalog(LOGISTICS_CENTERS)),
         contacts=CONTACTS,
         clock=clock,
-        zone=zone,
-        tracking=Tracking(shipments, locations, cache, zone, ttl=timedelta(hours=4)),
+        zone=ZoneInfo("Asia/Taipei"),
+        tracking=tracking_over(shipments, cache or MemoryCache(clock)),
     )
 
 
@@ -183,13 +192,7 @@ def test_seeded_snos_looked_up_before_are_no_longer_remembered_as_unknown() -> N
     repository = MemoryShipmentRepository()
     cache = MemoryCache(FixedClock(NOW))
     service = seeding(repository, cache)
-    tracking = Tracking(
-        repository,
-        Locations(MemoryLocationCatalog(LOGISTICS_CENTERS)),
-        cache,
-        ZoneInfo("Asia/Taipei"),
-        ttl=timedelta(hours=4),
-    )
+    tracking = tracking_over(repository, cache)
     for sno in (1, 150, 151):
         with pytest.raises(ShipmentNotFound):
             tracking.body(sno)
@@ -203,7 +206,23 @@ def test_seeded_snos_looked_up_before_are_no_longer_remembered_as_unknown() -> N
     assert cache.get(missing_key(151)) is not None  # not seeded: still unknown
 
 
-def test_a_million_seeded_orders_carry_five_to_six_million_events() -> None:
+def test_seeding_while_the_cache_is_down_stores_every_order_and_warns_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    repository = MemoryShipmentRepository()
+    service = seeding(repository, FailingCache(lambda: CacheUnavailable("connection refused")))
+
+    with caplog.at_level(logging.WARNING):
+        added = service.seed(1_000, seed=1, batch_size=100)
+
+    assert added == 1_000
+    assert len(repository.all()) == 1_000
+    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "negative-cache TTL" in warnings[0].getMessage()
+
+
+def test_seeded_orders_carry_five_to_six_events_each() -> None:
     repository = MemoryShipmentRepository()
     seeding(repository).seed(4_000, seed=11, batch_size=1_000)
     shipments = repository.all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,7 +18,7 @@ from logistic.domain.errors import CacheUnavailable
 from logistic.domain.model import Shipment
 from logistic.domain.status import Status
 from logistic.services.events import Scan
-from logistic.services.tracking import View, missing_key, tracking_key
+from logistic.services.tracking import MAX_PENDING_DELETES, View, missing_key, tracking_key
 from tests.unit.scans import key_with, post_event, shipment_with
 
 C, PR, IT, OFD, D = (
@@ -294,3 +296,25 @@ def test_the_negative_cache_can_be_switched_off(
         assert client.get("/query?sno=424242").status_code == 404
     assert shipments.gets == 3
     assert missing_key(424242) not in cache.ttls
+
+
+def test_deletes_held_for_later_keep_the_newest_up_to_the_cap_and_stay_quick(
+    container: Container, cache: Switchable
+) -> None:
+    tracking = container.tracking()
+    cache.deletes_fail = True
+    seconds = []
+
+    for first in range(1, 200_001, 5_000):  # 600,000 keys against a cap of 100,000
+        started = time.perf_counter()
+        tracking.forget(range(first, first + 5_000))
+        seconds.append(time.perf_counter() - started)
+
+    # Past the cap the oldest are let go in one rebuild, not key by key from the front
+    # of the dict (which made each call 10 to 100 times dearer than one below the cap).
+    below_cap, past_cap = seconds[:6], seconds[10:]
+    assert statistics.median(past_cap) < 10 * statistics.median(below_cap)
+    assert tracking.servable_key(1) is not None  # let go: the TTL bounds them
+    assert tracking.servable_key(200_000) is None  # the newest still wait for their delete
+    assert tracking.servable_key(200_000 - MAX_PENDING_DELETES // 3 + 1) is None
+    assert tracking.servable_key(200_000 - MAX_PENDING_DELETES // 3 - 1) is not None

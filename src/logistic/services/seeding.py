@@ -19,20 +19,23 @@ and the second half of the run goes at half the speed of the first.
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from attrs import frozen
 
-from logistic.domain.errors import InvalidInput
+from logistic.domain.errors import CacheUnavailable, InvalidInput
 from logistic.ports.clock import Clock
 from logistic.ports.people import ContactSource
 from logistic.ports.repositories import ShipmentRepository
 from logistic.services.fake_orders import new_shipments
 from logistic.services.locations import Locations
 from logistic.services.tracking import Tracking
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
 SWEEP = 100_000
@@ -59,7 +62,7 @@ class Batch:
         return random.Random(f"{seed}:{self.start}")
 
     def creation_times(self, rng: random.Random, now: datetime) -> list[datetime]:
-        window_start = now - SEED_WINDOW
+        window_start = now.astimezone(UTC) - SEED_WINDOW  # elapsed time, not a wall clock
         return [
             window_start + SEED_WINDOW * ((position % self.sweep + rng.random()) / self.sweep)
             for position in range(self.start, self.start + self.size)
@@ -100,6 +103,7 @@ class Seeding:
         self._clock = clock
         self._zone = zone
         self._tracking = tracking
+        self._cache_warned = False
 
     def plan(self, orders: int, batch_size: int = BATCH_SIZE) -> SeedPlan:
         """What it takes for at least `orders` orders to be stored."""
@@ -121,7 +125,16 @@ class Seeding:
         )
         added = self._shipments.add_in_bulk(planned)
         # A sno looked up before it was seeded is remembered as unknown: no longer.
-        self._tracking.forget(added)
+        try:
+            self._tracking.forget_now(added)
+        except CacheUnavailable as error:
+            if not self._cache_warned:
+                self._cache_warned = True
+                log.warning(
+                    "cache unavailable, seeded snos looked up before may be answered "
+                    "'not found' for up to the negative-cache TTL: %s",
+                    error,
+                )
         return len(added)
 
     def seed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -134,6 +135,11 @@ class Tracking:
         """Drop every entry of these snos (new orders: no negative entry may hide them)."""
         self._delete([key for sno in snos for key in keys_of(sno)])
 
+    def forget_now(self, snos: Iterable[int]) -> None:
+        """`forget` for a process that answers no requests (seeding): a delete that fails
+        is not kept for a retry that would never come. CacheUnavailable then."""
+        self._cache.delete(*(key for sno in snos for key in keys_of(sno)))
+
     def _get(self, key: str) -> bytes | None:
         try:
             return self._cache.get(key)
@@ -191,9 +197,12 @@ class Tracking:
             log.warning("cache unavailable, %d stale keys deleted later: %s", len(keys), error)
             with self._lock:
                 self._pending_deletes.update(dict.fromkeys(keys))
-                while len(self._pending_deletes) > MAX_PENDING_DELETES:
-                    # The oldest go first; their TTL still bounds them.
-                    del self._pending_deletes[next(iter(self._pending_deletes))]
+                excess = len(self._pending_deletes) - MAX_PENDING_DELETES
+                if excess > 0:
+                    # The oldest go first; their TTL still bounds them. One rebuild: deleting
+                    # them one by one from the front of a dict costs quadratic time.
+                    kept = itertools.islice(self._pending_deletes, excess, None)
+                    self._pending_deletes = dict.fromkeys(kept)
 
     def _retry_deletes(self) -> None:
         if not self._pending_deletes:
