@@ -146,6 +146,25 @@ def test_a_failed_miss_gets_flasks_json_error_without_flask_and_is_logged(
     _same(failed, paths.flask_only.get("/query?sno=42"))
 
 
+class _BrokenKeys:
+    def identify(self, key: str | None) -> None:
+        raise RuntimeError("secret detail")
+
+
+def test_an_unexpected_error_before_the_lookup_is_flasks_json_500_too(
+    paths: Paths, caplog: pytest.LogCaptureFixture
+) -> None:
+    paths.container.access.override(providers.Object(_BrokenKeys()))
+
+    with caplog.at_level(logging.ERROR):
+        failed = paths.fast("/query?sno=42")
+
+    assert_error(failed, 500)
+    assert b"secret" not in failed.data
+    assert any(record.exc_info for record in caplog.records)
+    _same(failed, paths.flask_only.get("/query?sno=42"))
+
+
 def test_a_key_with_pii_read_gets_the_full_body_and_others_the_masked_one(paths: Paths) -> None:
     sno = shipment_with(paths.container, HISTORY)
     reader = bearer(key_with(paths.container, Scope.PII_READ))

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import Response
+
 from logistic.container import Container
 from logistic.domain.access import Scope
 from logistic.domain.errors import DomainError, RateLimited
@@ -42,11 +44,25 @@ class FastPath:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/query":
             return self._app(environ, start_response)
+        try:
+            answer = self._answer(environ)
+        except Exception as error:
+            answer = unexpected_error_response(error)
+        if answer is None:
+            return self._app(environ, start_response)
+        if isinstance(answer, bytes):
+            headers = [("Content-Type", _JSON), ("Content-Length", str(len(answer)))]
+            start_response("200 OK", headers)
+            return [answer]
+        return answer(environ, start_response)
+
+    def _answer(self, environ: dict[str, Any]) -> bytes | Response | None:
+        """The body of a plain /query, or its error response; None when Flask must answer."""
         sno = _plain_sno(environ.get("QUERY_STRING", ""))
         settings = self._container.settings()
         view = None if sno is None else self._view(environ, settings)
         if sno is None or view is None:
-            return self._app(environ, start_response)
+            return None
         client = environ_client(environ, settings.trusted_proxies)
         try:
             body = self._container.quick_query().cached(client, sno, view)
@@ -55,13 +71,10 @@ class FastPath:
                 body = tracking.uncached_body(sno, view, negative_checked=True)
         except RateLimited:
             # Flask answers the 429; its count comes past the quota already, so changes nothing.
-            return self._app(environ, start_response)
+            return None
         except DomainError as error:
-            return domain_error_response(error)(environ, start_response)
-        except Exception as error:
-            return unexpected_error_response(error)(environ, start_response)
-        start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", str(len(body)))])
-        return [body]
+            return domain_error_response(error)
+        return body
 
     def _view(self, environ: dict[str, Any], settings: Settings) -> View | None:
         """The caller's view as `auth.query_view` decides it; None when Flask must answer."""
