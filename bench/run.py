@@ -59,6 +59,11 @@ START_SECONDS = 30
 # -- processes -------------------------------------------------------------------------
 
 
+def require_wrk() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("the bench drives HTTP with wrk: apt-get install wrk")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -679,8 +684,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        raise SystemExit("the bench drives HTTP with wrk: apt-get install wrk")
+    require_wrk()
     bench = Bench(args)
     bench.load_at_start = _load()
     bench.measure([int(size) for size in args.orders.split(",")])

@@ -1,16 +1,16 @@
 """This checkout against another commit, side by side: misses and hits on the bench's data.
 
-    .venv-bench/bin/python -m bench.versus REV [--rounds 3] [--duration 10]
+    .venv-bench/bin/python -m bench.versus REV [--rounds 4] [--duration 10]
 
 Run `make bench` (or `python -m bench`) first: it makes the database this uses. REV
-(a commit, tag or branch) is checked out in a git worktree and installed, as
-production installs it, in a venv of its own under --home (kept for the next run;
-the worktree is removed). Both services then run at once, with the same settings
-as in the bench, on the same database and Redis database (each with its own key
-prefix), and wrk drives them in turn: every round runs each figure on both, the
-order going A B B A, so that both see the same machine. A change's effect is the
-ratio of the two, paired round by round; the CPU time each service's workers spent
-per request is reported beside it, a steadier figure on a noisy machine.
+(a commit, tag or branch) is checked out in a temporary git worktree and installed
+from it (not editable) in a venv of its own under --home, kept for the next run.
+Both services then run at once, with the same settings as in the bench, on the
+same database and Redis database (each with its own key prefix), and wrk drives
+them in turn: every round runs each figure on both, the order going A B B A, so
+that both see the same machine. A change's effect is the ratio of the two, paired
+round by round; the CPU time each service's workers spent per request is reported
+beside it, a steadier figure on a noisy machine.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from bench.run import (
     cpu_seconds,
     free_port,
     mariadb,
+    require_wrk,
     running,
     spread,
     wrk,
@@ -98,8 +99,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        raise SystemExit("the bench drives HTTP with wrk: apt-get install wrk")
+    require_wrk()
     home = Path(args.home)
     home.mkdir(parents=True, exist_ok=True)
     connection = mariadb(args.database_url)

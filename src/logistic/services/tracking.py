@@ -45,6 +45,10 @@ def keys_of(sno: int) -> tuple[str, ...]:
     return (*(tracking_key(sno, view) for view in View), missing_key(sno))
 
 
+def _keys_of_all(snos: Iterable[int]) -> list[str]:
+    return [key for sno in snos for key in keys_of(sno)]
+
+
 class Tracking:
     """Answers /query with the exact bytes cached on first read, until a write replaces them.
 
@@ -133,12 +137,12 @@ class Tracking:
 
     def forget(self, snos: Iterable[int]) -> None:
         """Drop every entry of these snos (new orders: no negative entry may hide them)."""
-        self._delete([key for sno in snos for key in keys_of(sno)])
+        self._delete(_keys_of_all(snos))
 
     def forget_now(self, snos: Iterable[int]) -> None:
         """`forget` for a process that answers no requests (seeding): a delete that fails
         is not kept for a retry that would never come. CacheUnavailable then."""
-        self._cache.delete(*(key for sno in snos for key in keys_of(sno)))
+        self._cache.delete(*_keys_of_all(snos))
 
     def _get(self, key: str) -> bytes | None:
         try:
