@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -64,6 +66,61 @@ def _unavailable_on_error(operation: str) -> Iterator[None]:
         yield
     except _DRIVER_ERRORS as error:
         raise CacheUnavailable(f"redis cache {operation} failed: {error}") from error
+
+
+class DirectCommands:
+    """Commands sent on connections of `client`'s pool, kept for this, without redis-py's
+    command layer.
+
+    For the cache-hit path's one command. Around each command redis-py 8 spends
+    about 25 µs of CPU (an observability hook, retry closures, a pool checkout with
+    its locks), measured against 17 µs for the command itself: a third of a cache
+    hit's CPU. Here a connection is taken from a deque of idle ones, checked as the
+    pool checks it (connected, nothing unread), used, and put back; a new one is
+    taken from the pool when all are busy, so there are as many as commands ever ran
+    at once. They stay checked out of the pool, so closing the client closes them
+    too; they reconnect when next used, and a forked child starts with none.
+
+    Errors are redis-py's own (a failed connection is disconnected by it, ready to
+    reconnect); as with `redis_client`'s clients, a failed command is not retried.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._pid = os.getpid()
+        # redis-py's connections (untyped there) of the pool's connection class.
+        self._idle: deque[Any] = deque()
+
+    def execute(self, *args: str | int | bytes) -> Any:
+        connection = self._take()
+        try:
+            _make_ready(connection)
+            connection.send_command(*args)
+            return connection.read_response()
+        finally:
+            self._idle.append(connection)
+
+    def _take(self) -> Any:
+        if self._pid != os.getpid():
+            # A forked child: the parent's sockets are not its to use.
+            self._pid, self._idle = os.getpid(), deque()
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._pool.get_connection()
+
+
+def _make_ready(connection: Any) -> None:
+    """Connected, with nothing unread: what redis-py's pool checks at checkout."""
+    connection.connect()  # no-op while connected
+    try:
+        stale = connection.can_read()
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        stale = True
+    if stale:
+        # A reply left unread, or the server closed it (a restart): start afresh.
+        connection.disconnect()
+        connection.connect()
 
 
 class LazyRedisCluster:

@@ -12,7 +12,12 @@ from redis.client import Pipeline
 from redis.cluster import ClusterPipeline
 from redis.exceptions import NoScriptError
 
-from logistic.adapters.redis_cache import _DRIVER_ERRORS, RedisLike, _unavailable_on_error
+from logistic.adapters.redis_cache import (
+    _DRIVER_ERRORS,
+    DirectCommands,
+    RedisLike,
+    _unavailable_on_error,
+)
 from logistic.domain.errors import CacheUnavailable
 from logistic.ports.rate_limiter import Window
 
@@ -54,13 +59,15 @@ class RedisCountedCache:
     """The CountedCache port: RedisRateLimiter's INCR and PEXPIRE and RedisCache's GETs
     in one round trip, with the same `prefix` as those two.
 
-    On a single server it is one Lua script (EVALSHA); on a cluster, where the keys may
-    live on different slots and one script may not touch them all, a pipeline.
+    On a single server it is one Lua script (EVALSHA), sent through DirectCommands: this
+    is the cache-hit path. On a cluster, where the keys may live on different slots and
+    one script may not touch them all, a pipeline.
     """
 
     def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
         self._client = client
         self._prefix = prefix
+        self._direct = DirectCommands(client) if isinstance(client, redis.Redis) else None
 
     def hit_and_get(
         self, counter: str, window: Window, keys: Sequence[str]
@@ -69,8 +76,8 @@ class RedisCountedCache:
         names = [name, *(self._prefix + key for key in keys)]
         # _unavailable_on_error spelled out: a generator context costs a hit a few microseconds.
         try:
-            if isinstance(self._client, redis.Redis):
-                count, *values = _scripted(self._client, names, keep)
+            if self._direct is not None:
+                count, *values = _scripted(self._direct, names, keep)
             else:
                 count, *values = _pipelined(self._client, names, keep)
         except _DRIVER_ERRORS as error:
@@ -78,14 +85,18 @@ class RedisCountedCache:
         return int(count), [_bytes(value) for value in values]
 
 
-def _scripted(client: redis.Redis, names: list[str], keep: int) -> list[Any]:
+def _scripted(direct: DirectCommands, names: list[str], keep: int) -> list[Any]:
     # EVALSHA itself rather than redis-py's Script, whose every call costs more than this.
     try:
-        return cast(list[Any], client.evalsha(_HIT_AND_GET_SHA, len(names), *names, keep))
+        return cast(
+            list[Any], direct.execute("EVALSHA", _HIT_AND_GET_SHA, len(names), *names, keep)
+        )
     except NoScriptError:
         # A new or restarted server: it learns the script once, then EVALSHA finds it.
-        client.script_load(_HIT_AND_GET)
-        return cast(list[Any], client.evalsha(_HIT_AND_GET_SHA, len(names), *names, keep))
+        direct.execute("SCRIPT", "LOAD", _HIT_AND_GET)
+        return cast(
+            list[Any], direct.execute("EVALSHA", _HIT_AND_GET_SHA, len(names), *names, keep)
+        )
 
 
 def _pipelined(client: RedisLike, names: list[str], keep: int) -> list[Any]:

@@ -1,0 +1,198 @@
+"""DirectCommands: the cache-hit path's commands on connections kept for them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from logistic.adapters.redis_cache import DirectCommands, redis_client
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    made = redis_client(redis_url, timeout_seconds=1)
+    assert isinstance(made, redis.Redis)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def other(redis_url: str) -> Iterator[redis.Redis]:
+    made = redis.Redis.from_url(redis_url, socket_timeout=1)
+    yield made
+    made.close()
+
+
+def connection_id(direct: DirectCommands) -> int:
+    return int(direct.execute("CLIENT", "ID"))
+
+
+def open_ids(other: redis.Redis) -> set[int]:
+    return {int(entry["id"]) for entry in other.client_list()}
+
+
+def test_one_caller_at_a_time_uses_one_connection(client: redis.Redis) -> None:
+    direct = DirectCommands(client)
+    assert len({connection_id(direct) for _ in range(20)}) == 1
+
+
+def test_there_are_as_many_connections_as_commands_ran_at_once(client: redis.Redis) -> None:
+    direct = DirectCommands(client)
+    start = threading.Barrier(4)
+    seen: set[int] = set()
+
+    def work() -> None:
+        start.wait()
+        for _ in range(200):
+            seen.add(connection_id(direct))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= len(seen) <= 4
+    assert connection_id(direct) in seen
+
+
+def test_a_connection_the_server_closed_is_replaced_before_use(
+    client: redis.Redis, other: redis.Redis
+) -> None:
+    direct = DirectCommands(client)
+    first = connection_id(direct)
+    other.client_kill_filter(_id=first)  # as a Redis restart or an idle timeout would
+
+    second = connection_id(direct)
+    assert second != first
+    assert connection_id(direct) == second
+
+
+def test_closing_the_client_closes_them_and_they_reconnect_when_used(
+    client: redis.Redis, other: redis.Redis
+) -> None:
+    direct = DirectCommands(client)
+    first = connection_id(direct)
+    assert first in open_ids(other)
+
+    client.close()
+    assert first not in open_ids(other)
+    assert connection_id(direct) not in {first}
+
+
+def test_a_forked_child_uses_its_own_connection_and_leaves_the_parents_alone(
+    client: redis.Redis,
+) -> None:
+    direct = DirectCommands(client)
+    parent = connection_id(direct)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            os.write(write, str(connection_id(direct)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = int(pipe.read() or 0)
+    os.waitpid(pid, 0)
+
+    assert child not in {0, parent}
+    assert connection_id(direct) == parent
+
+
+def test_errors_are_redis_pys_and_a_failed_command_is_not_retried(
+    client: redis.Redis, redis_prefix: str
+) -> None:
+    direct = DirectCommands(client)
+    key = f"{redis_prefix}direct:list"
+    direct.execute("RPUSH", key, "a")
+    with pytest.raises(redis.ResponseError):
+        direct.execute("INCR", key)  # wrong type: the server's error, the connection is fine
+    assert direct.execute("LLEN", key) == 1
+
+
+class Gate:
+    """A TCP relay to Redis that can be shut, as a Redis outage looks to its clients."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self._upstream = upstream
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._accepting = threading.Thread(target=self._accept, daemon=True)
+        self._accepting.start()
+
+    def shut(self) -> None:
+        """Every connection is cut, and new ones are refused."""
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() below
+        except OSError:
+            pass
+        self._listener.close()
+        self._accepting.join()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def open(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._accepting = threading.Thread(target=self._accept, daemon=True)
+        self._accepting.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._upstream)
+            with self._lock:
+                self._sockets += [downstream, upstream]
+            for source, target in ((downstream, upstream), (upstream, downstream)):
+                threading.Thread(target=_relay, args=(source, target), daemon=True).start()
+
+
+def _relay(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, target):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def test_through_an_outage_every_command_fails_and_after_it_they_work_again(
+    redis_url: str,
+) -> None:
+    address = redis.Redis.from_url(redis_url).connection_pool.connection_kwargs
+    gate = Gate((address.get("host", "127.0.0.1"), int(address.get("port", 6379))))
+    db = address.get("db", 0)
+    gated = redis_client(f"redis://127.0.0.1:{gate.port}/{db}", timeout_seconds=1)
+    assert isinstance(gated, redis.Redis)
+    direct = DirectCommands(gated)
+    try:
+        assert direct.execute("PING") == b"PONG"
+        gate.shut()
+        for _ in range(5):
+            with pytest.raises(redis.ConnectionError):
+                direct.execute("PING")
+        gate.open()
+        assert direct.execute("ECHO", "back") == b"back"
+        assert direct.execute("ECHO", "again") == b"again"
+    finally:
+        gated.close()
+        gate.shut()
