@@ -459,6 +459,11 @@ class Bench:
                     )
         self.ratio("cache hit c8 / ceiling (granian)", "hit c8", "ceiling, granian -w 2 c8")
         self.ratio(
+            "cache hit c8 / ceiling (granian, kept connection)",
+            "hit c8",
+            "ceiling, granian -w 2, kept connection c8",
+        )
+        self.ratio(
             "cache hit c8 / ceiling (gunicorn sync)", "hit c8", "ceiling, gunicorn sync -w 2 c8"
         )
         self.ratio("cache hit c8 / cache miss c8", "hit c8", f"miss c8 ({label})")
@@ -494,6 +499,9 @@ class Bench:
             ("granian -w 2", [str(BIN / "granian"), "--interface", "wsgi", "--workers", "2",
                               "--no-access-log", "--log-level", "warning", "--port", "{port}",
                               "bench.ceiling:app"]),
+            ("granian -w 2, kept connection", [str(BIN / "granian"), "--interface", "wsgi",
+                              "--workers", "2", "--no-access-log", "--log-level", "warning",
+                              "--port", "{port}", "bench.ceiling:direct_app"]),
             ("gunicorn sync -w 2", [str(BIN / "gunicorn"), "-w", "2", "-b", "127.0.0.1:{port}",
                                     "bench.ceiling:app"]),
         ):  # fmt: skip
@@ -501,7 +509,7 @@ class Bench:
                 continue
             port = free_port()
             argv = [part.replace("{port}", str(port)) for part in command]
-            log = self.home / f"ceiling-{name.split()[0]}.log"
+            log = self.home / f"ceiling-{name.replace(' ', '-').replace(',', '')}.log"
             stack.enter_context(running(argv, env, port, log))
             found[name] = f"http://127.0.0.1:{port}"
         return found

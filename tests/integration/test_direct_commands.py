@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -83,7 +84,7 @@ def test_closing_the_client_closes_them_and_they_reconnect_when_used(
 
     client.close()
     assert first not in open_ids(other)
-    assert connection_id(direct) not in {first}
+    assert connection_id(direct) != first
 
 
 def test_a_forked_child_uses_its_own_connection_and_leaves_the_parents_alone(
@@ -132,10 +133,8 @@ class Gate:
 
     def shut(self) -> None:
         """Every connection is cut, and new ones are refused."""
-        try:
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() below
-        except OSError:
-            pass
         self._listener.close()
         self._accepting.join()
         with self._lock:
@@ -169,10 +168,8 @@ def _relay(source: socket.socket, target: socket.socket) -> None:
         pass
     finally:
         for sock in (source, target):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def test_through_an_outage_every_command_fails_and_after_it_they_work_again(
