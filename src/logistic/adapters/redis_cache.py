@@ -30,52 +30,14 @@ _CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 _DRIVER_ERRORS = (redis.RedisError, RedisClusterException)
 
 
-class RedisCache:
-    """Keys live under `prefix`; every driver failure becomes CacheUnavailable."""
-
-    def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
-        self._client = client
-        self._prefix = prefix
-
-    def get(self, key: str) -> bytes | None:
-        with _unavailable_on_error("get"):
-            value = self._client.get(self._prefix + key)
-        if isinstance(value, str):  # a client built with decode_responses=True
-            return value.encode()
-        return value
-
-    def set(self, key: str, value: bytes, ttl: timedelta) -> None:
-        with _unavailable_on_error("set"):
-            if ttl <= timedelta(0):
-                # Already expired: Redis refuses PX 0, so drop any previous value instead.
-                self._client.delete(self._prefix + key)
-                return
-            milliseconds = max(1, math.ceil(ttl / timedelta(milliseconds=1)))
-            self._client.set(self._prefix + key, value, px=milliseconds)
-
-    def delete(self, *keys: str) -> None:
-        if not keys:
-            return
-        with _unavailable_on_error("delete"):
-            self._client.delete(*(self._prefix + key for key in keys))
-
-
-@contextmanager
-def _unavailable_on_error(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except _DRIVER_ERRORS as error:
-        raise CacheUnavailable(f"redis cache {operation} failed: {error}") from error
-
-
 class DirectCommands:
     """Commands sent on connections of `client`'s pool, kept for this, without redis-py's
     command layer.
 
-    For the cache-hit path's one command. Around each command redis-py 8 spends
-    about 25 µs of CPU (an observability hook, retry closures, a pool checkout with
-    its locks), measured against 17 µs for the command itself: a third of a cache
-    hit's CPU. Here a connection is taken from a deque of idle ones, checked as the
+    For the commands of /query: a hit's script, a miss's store. Around each command
+    redis-py 8 spends about 25 µs of CPU (an observability hook, retry closures, a
+    pool checkout with its locks), measured against 17 µs for the command itself: a
+    third of a cache hit's CPU. Here a connection is taken from a deque of idle ones, checked as the
     pool checks it (connected, nothing unread), used, and put back; a new one is
     taken from the pool when all are busy, so there are as many as commands ever ran
     at once. They stay checked out of the pool, so closing the client closes them
@@ -121,6 +83,64 @@ def _make_ready(connection: Any) -> None:
         # A reply left unread, or the server closed it (a restart): start afresh.
         connection.disconnect()
         connection.connect()
+
+
+class RedisCache:
+    """Keys live under `prefix`; every driver failure becomes CacheUnavailable.
+
+    On a single server the commands go out through DirectCommands (a cache miss
+    stores its body here); a cluster's client routes them by key.
+    """
+
+    def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._direct = DirectCommands(client) if isinstance(client, redis.Redis) else None
+
+    def get(self, key: str) -> bytes | None:
+        name = self._prefix + key
+        with _unavailable_on_error("get"):
+            if self._direct is None:
+                value = self._client.get(name)
+            else:
+                value = self._direct.execute("GET", name)
+        if isinstance(value, str):  # a client built with decode_responses=True
+            return value.encode()
+        return cast(bytes | None, value)
+
+    def set(self, key: str, value: bytes, ttl: timedelta) -> None:
+        name = self._prefix + key
+        with _unavailable_on_error("set"):
+            if ttl <= timedelta(0):
+                # Already expired: Redis refuses PX 0, so drop any previous value instead.
+                self._delete([name])
+                return
+            milliseconds = max(1, math.ceil(ttl / timedelta(milliseconds=1)))
+            if self._direct is None:
+                self._client.set(name, value, px=milliseconds)
+            else:
+                self._direct.execute("SET", name, value, "PX", milliseconds)
+
+    def delete(self, *keys: str) -> None:
+        if not keys:
+            return
+        with _unavailable_on_error("delete"):
+            self._delete([self._prefix + key for key in keys])
+
+    def _delete(self, names: list[str]) -> None:
+        if self._direct is None:
+            # A cluster's client splits the keys by slot.
+            self._client.delete(*names)
+        else:
+            self._direct.execute("DEL", *names)
+
+
+@contextmanager
+def _unavailable_on_error(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except _DRIVER_ERRORS as error:
+        raise CacheUnavailable(f"redis cache {operation} failed: {error}") from error
 
 
 class LazyRedisCluster:
