@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,11 @@ def _mysql_engine(url: sa.URL, pool_recycle_s: int, reads_only: bool = False) ->
         url = url.set(drivername=f"{url.drivername}+pymysql")
     if "charset" not in url.query:
         url = url.update_query_dict({"charset": "utf8mb4"})
-    connect_args = (
+    connect_args: dict[str, Any] = (
         {} if "connect_timeout" in url.query else {"connect_timeout": MYSQL_CONNECT_TIMEOUT_S}
     )
+    if url.get_driver_name() == "mysqldb":
+        connect_args["conv"] = mysqldb_conversions()
     if reads_only:
         return sa.create_engine(
             url,
@@ -100,3 +103,26 @@ def _mysql_engine(url: sa.URL, pool_recycle_s: int, reads_only: bool = False) ->
         isolation_level="READ COMMITTED",
         connect_args=connect_args,
     )
+
+
+def mysqldb_conversions() -> dict[Any, Any]:
+    """mysqlclient's conversions, with DATETIME values parsed by `datetime.fromisoformat`.
+
+    mysqlclient parses each DATETIME in Python (2.2 µs here); `fromisoformat` is C
+    (0.15 µs), and a /query miss reads about sixteen of them. What it refuses (a
+    zero date) goes to mysqlclient's own parser, which answers None as before.
+    """
+    from MySQLdb.constants import FIELD_TYPE
+    from MySQLdb.converters import conversions
+    from MySQLdb.times import DateTime_or_None
+
+    def parse(value: str) -> datetime | None:
+        if len(value) > len("YYYY-MM-DD"):  # shorter: a bare date, as mysqlclient has it
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        parsed: datetime | None = DateTime_or_None(value)
+        return parsed
+
+    return {**conversions, FIELD_TYPE.DATETIME: parse}
