@@ -15,6 +15,7 @@ from logistic.domain.access import Scope
 from logistic.domain.errors import StorageUnavailable
 from logistic.domain.status import Status
 from logistic.entrypoints.http import create_app
+from logistic.entrypoints.http.clients import environ_client
 from logistic.services.tracking import View, missing_key, tracking_key
 from logistic.settings import Settings
 from tests.unit.conftest import NOW
@@ -237,12 +238,18 @@ def test_cache_hits_and_misses_each_count_once_against_the_quota() -> None:
     assert paths.fast(f"/query?sno={sno}").status_code == 200
     assert paths.fast(f"/query?sno={sno}").status_code == 200
 
-    refused = paths.get(f"/query?sno={sno}")
+    refused = paths.fast(f"/query?sno={sno}")  # over the quota: answered here too
 
     assert_error(refused, 429)
     assert refused.headers["Retry-After"] == "40"
     assert refused.headers["X-RateLimit-Limit"] == "4"
     assert refused.headers["X-RateLimit-Remaining"] == "0"
+    # The test client sends no REMOTE_ADDR: the client as the app names it then.
+    tally = paths.container.throttle().tally(environ_client({}, []))
+    assert tally is not None
+    # Counted once: four admitted, one refused, and this one.
+    assert paths.container.rate_limiter().hit(tally.key, tally.window) == 6
+    _same(refused, paths.flask_only.get(f"/query?sno={sno}"))
     paths.container.clock().advance(timedelta(seconds=40))
     assert paths.fast(f"/query?sno={sno}").status_code == 200
 

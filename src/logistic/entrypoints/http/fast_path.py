@@ -20,7 +20,7 @@ from flask import Response
 
 from logistic.container import Container
 from logistic.domain.access import Scope
-from logistic.domain.errors import DomainError, RateLimited
+from logistic.domain.errors import DomainError
 from logistic.entrypoints.http.auth import bearer_key
 from logistic.entrypoints.http.clients import environ_client
 from logistic.entrypoints.http.errors import domain_error_response, unexpected_error_response
@@ -69,10 +69,7 @@ class FastPath:
             if body is None:
                 tracking = self._container.tracking()
                 body = tracking.uncached_body(sno, view, negative_checked=True)
-        except RateLimited:
-            # Flask answers the 429; its count comes past the quota already, so changes nothing.
-            return None
-        except DomainError as error:
+        except DomainError as error:  # a 429 too: counted once, answered as Flask would
             return domain_error_response(error)
         return body
 
