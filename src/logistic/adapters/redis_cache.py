@@ -37,14 +37,17 @@ class DirectCommands:
     For the commands of /query: a hit's script, a miss's store. Around each command
     redis-py 8 spends about 25 µs of CPU (an observability hook, retry closures, a
     pool checkout with its locks), measured against 17 µs for the command itself: a
-    third of a cache hit's CPU. Here a connection is taken from a deque of idle ones, checked as the
-    pool checks it (connected, nothing unread), used, and put back; a new one is
-    taken from the pool when all are busy, so there are as many as commands ever ran
-    at once. They stay checked out of the pool, so closing the client closes them
-    too; they reconnect when next used, and a forked child starts with none.
+    third of a cache hit's CPU. Here a connection is taken from a deque of idle ones,
+    made ready (connected, nothing unread, not marked by redis-py for a reconnect),
+    used, and put back; a new one is taken from the pool when all are busy, so there
+    are as many as commands ever ran at once (at most the threads of a process). They
+    stay checked out of the pool: closing the client closes them too, and they count
+    against a `max_connections` set in the URL. They reconnect when next used, and a
+    forked child starts with none.
 
-    Errors are redis-py's own (a failed connection is disconnected by it, ready to
-    reconnect); as with `redis_client`'s clients, a failed command is not retried.
+    Errors are redis-py's own; as with `redis_client`'s clients, a failed command is
+    not retried. A connection whose command failed other than by the server's error
+    reply is disconnected, so no caller ever reads another's reply.
     """
 
     def __init__(self, client: redis.Redis) -> None:
@@ -59,13 +62,21 @@ class DirectCommands:
             _make_ready(connection)
             connection.send_command(*args)
             return connection.read_response()
+        except redis.ResponseError:
+            raise  # the server's answer, read whole: the connection is fine
+        except BaseException:
+            # Interrupted between sending and reading, the reply would wait for the
+            # next caller; redis-py disconnects on socket errors, this covers the rest.
+            connection.disconnect()
+            raise
         finally:
             self._idle.append(connection)
 
     def _take(self) -> Any:
         if self._pid != os.getpid():
             # A forked child: the parent's sockets are not its to use.
-            self._pid, self._idle = os.getpid(), deque()
+            self._idle = deque()
+            self._pid = os.getpid()
         try:
             return self._idle.pop()
         except IndexError:
@@ -73,14 +84,19 @@ class DirectCommands:
 
 
 def _make_ready(connection: Any) -> None:
-    """Connected, with nothing unread: what redis-py's pool checks at checkout."""
+    """Connected, with nothing unread, as redis-py's pool checks at checkout."""
+    # Marked after a server's maintenance notice (redis-py 6 and later).
+    should_reconnect = getattr(connection, "should_reconnect", None)
+    if should_reconnect is not None and should_reconnect():
+        connection.disconnect()
     connection.connect()  # no-op while connected
     try:
         stale = connection.can_read()
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         stale = True
     if stale:
-        # A reply left unread, or the server closed it (a restart): start afresh.
+        # A reply left unread, a push message, or the server closed it (a restart):
+        # start afresh.
         connection.disconnect()
         connection.connect()
 

@@ -4,9 +4,9 @@ Only `GET /query?sno=<digits>` is taken here, and only what Flask would answer
 the same way: the client is counted (one trip to Redis with the cache read),
 the audience comes from the same key rules, and the body (cached, or read from
 the database and cached, as the view does) goes out with the headers Flask
-gives it; errors get the JSON of Flask's error handlers. Anything else (a
-missing or malformed sno, a bad key, a request over the quota) is Flask's to
-answer, as if this piece did not exist. Flask's routing and request objects
+gives it; errors, a 429 over the quota among them, get the JSON and headers of
+Flask's error handlers. Anything else (a missing or malformed sno, a bad key)
+is Flask's to answer, as if this piece did not exist. Flask's routing and request objects
 were a quarter of a cache miss's CPU, hence the misses too.
 """
 
