@@ -64,6 +64,12 @@ def require_wrk() -> None:
         raise SystemExit("the bench drives HTTP with wrk: apt-get install wrk")
 
 
+def only_prefixes(only: str) -> tuple[str, ...]:
+    """The name prefixes of --only: split at commas, except the ", " inside a figure's
+    name ("ceiling, granian -w 2", "miss c8 (1M), PyMySQL")."""
+    return tuple(word.strip() for word in re.split(r",(?!\s)", only) if word.strip())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -260,9 +266,7 @@ class Bench:
         self.load_at_start = ""
         self.ratios: dict[str, Figure] = {}
         self.notes: list[str] = []
-        self.only: tuple[str, ...] = tuple(
-            word.strip() for word in (args.only or "").split(",") if word.strip()
-        )
+        self.only = only_prefixes(args.only or "")
 
     def wanted(self, name: str) -> bool:
         """Whether the figure `name` is measured (all of them without --only)."""
@@ -688,7 +692,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--only",
         default=None,
-        help="comma-separated name prefixes of the figures to run, e.g. hit,ceiling (default: all)",
+        help="name prefixes of the figures to run, separated by commas without a space "
+        "(a comma and a space belong to a name): e.g. 'hit c8,ceiling, granian' "
+        "(default: all)",
     )
     parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
     args = parser.parse_args(argv)
