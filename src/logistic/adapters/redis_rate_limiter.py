@@ -87,16 +87,13 @@ class RedisCountedCache:
 
 def _scripted(direct: DirectCommands, names: list[str], keep: int) -> list[Any]:
     # EVALSHA itself rather than redis-py's Script, whose every call costs more than this.
+    evalsha: tuple[str | int, ...] = ("EVALSHA", _HIT_AND_GET_SHA, len(names), *names, keep)
     try:
-        return cast(
-            list[Any], direct.execute("EVALSHA", _HIT_AND_GET_SHA, len(names), *names, keep)
-        )
+        return cast(list[Any], direct.execute(*evalsha))
     except NoScriptError:
         # A new or restarted server: it learns the script once, then EVALSHA finds it.
         direct.execute("SCRIPT", "LOAD", _HIT_AND_GET)
-        return cast(
-            list[Any], direct.execute("EVALSHA", _HIT_AND_GET_SHA, len(names), *names, keep)
-        )
+        return cast(list[Any], direct.execute(*evalsha))
 
 
 def _pipelined(client: RedisLike, names: list[str], keep: int) -> list[Any]:

@@ -6,8 +6,8 @@ the audience comes from the same key rules, and the body (cached, or read from
 the database and cached, as the view does) goes out with the headers Flask
 gives it; errors, a 429 over the quota among them, get the JSON and headers of
 Flask's error handlers. Anything else (a missing or malformed sno, a bad key)
-is Flask's to answer, as if this piece did not exist. Flask's routing and request objects
-were a quarter of a cache miss's CPU, hence the misses too.
+is Flask's to answer, as if this piece did not exist. Flask's routing and
+request objects were a quarter of a cache miss's CPU, hence the misses too.
 """
 
 from __future__ import annotations
