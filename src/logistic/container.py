@@ -212,7 +212,9 @@ class Container(containers.DeclarativeContainer):
         Recording, shipments=shipments, locations=locations, tracking=tracking, clock=clock
     )
     idempotency_keys = providers.Singleton(SqlIdempotencyKeys, engine)
-    idempotency = providers.Singleton(Idempotency, idempotency_keys, clock)
+    idempotency = providers.Singleton(
+        Idempotency, idempotency_keys, clock, claimed_writes=providers.List(shipments)
+    )
     api_keys = providers.Singleton(_api_keys, settings)
     access = providers.Singleton(Access, api_keys)
     rate_limiter = providers.Singleton(_rate_limiter, settings, redis)

@@ -27,7 +27,7 @@ from logistic.domain.errors import (
 from logistic.domain.history import PlannedShipment, fake_shipment
 from logistic.domain.model import Contact, Location, Region, Shipment, TrackingEvent
 from logistic.domain.status import Status
-from logistic.ports.repositories import NewShipment, ShipmentRepository
+from logistic.ports.repositories import EventClaim, NewShipment, ShipmentRepository
 from tests.integration.sql_backends import Backend
 from tests.services import free_port
 
@@ -308,6 +308,101 @@ def test_of_racing_appenders_exactly_one_wins(shipment_backend: Backend) -> None
 
     assert sorted(outcomes) == ["appended"] + ["refused"] * (racers - 1)
     assert len(repository.get(stored.sno).events) == 2
+
+
+# --- claims (Idempotency-Key) ----------------------------------------------------------
+
+
+def test_a_claim_is_stored_with_its_event(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [stored] = repository.add_many([new_shipment(created())])
+    assert not repository.claimed("c" * 64)
+
+    repository.append_event(
+        stored.sno,
+        TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW),
+        expected_events=1,
+        claim=EventClaim("c" * 64, NOW),
+    )
+
+    assert repository.claimed("c" * 64)
+    assert not repository.claimed("d" * 64)
+
+
+def test_a_claim_stored_already_is_refused_and_writes_nothing(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [one, other] = repository.add_many([new_shipment(created()), new_shipment(created())])
+    claim = EventClaim("once", NOW)
+    repository.append_event(
+        one.sno, TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW), expected_events=1, claim=claim
+    )
+    before = repository.get(one.sno)
+
+    for sno, expected in ((one.sno, 2), (other.sno, 1)):
+        with pytest.raises(ConcurrentUpdate):
+            repository.append_event(
+                sno, TrackingEvent(Status.IN_TRANSIT, 5, NOW), expected, claim=claim
+            )
+
+    assert repository.get(one.sno) == before
+    assert repository.get(other.sno) == other
+    if shipment_backend.engine is not None:
+        assert event_count(shipment_backend.engine) == 3
+
+
+def test_an_append_refused_stores_no_claim(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [stored] = repository.add_many([new_shipment(created())])
+    event = TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW)
+
+    with pytest.raises(ConcurrentUpdate):
+        repository.append_event(stored.sno, event, expected_events=0, claim=EventClaim("s", NOW))
+    with pytest.raises(ShipmentNotFound):
+        repository.append_event(stored.sno + 9, event, 1, claim=EventClaim("u", NOW))
+
+    assert not repository.claimed("s")
+    assert not repository.claimed("u")
+    repository.append_event(stored.sno, event, expected_events=1, claim=EventClaim("s", NOW))
+    assert repository.claimed("s")
+
+
+def test_of_racing_appenders_under_one_claim_exactly_one_wins(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    shipments = repository.add_many([new_shipment(created()) for _ in range(8)])
+    start = threading.Barrier(len(shipments))
+
+    def append(shipment: Shipment) -> str:
+        start.wait()
+        event = TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW)
+        try:
+            repository.append_event(shipment.sno, event, 1, claim=EventClaim("raced", NOW))
+        except ConcurrentUpdate:
+            return "refused"
+        return "appended"
+
+    with ThreadPoolExecutor(len(shipments)) as pool:
+        outcomes = list(pool.map(append, shipments))
+
+    assert sorted(outcomes) == ["appended"] + ["refused"] * (len(shipments) - 1)
+    lengths = sorted(len(repository.get(shipment.sno).events) for shipment in shipments)
+    assert lengths == [1] * (len(shipments) - 1) + [2]
+
+
+def test_old_claims_are_forgotten_and_their_events_kept(shipment_backend: Backend) -> None:
+    repository = shipment_backend.shipments
+    [stored] = repository.add_many([new_shipment(created())])
+    hops = [Status.PACKAGE_RECEIVED, Status.IN_TRANSIT, Status.IN_TRANSIT]
+    for step, (status, hours) in enumerate(zip(hops, (30, 25, 1), strict=True), start=1):
+        claim = EventClaim(f"claim-{hours}", NOW - timedelta(hours=hours))
+        repository.append_event(stored.sno, TrackingEvent(status, 2, NOW), step, claim=claim)
+
+    assert repository.forget_claims(NOW - timedelta(hours=24)) == 2
+
+    assert not repository.claimed("claim-30")
+    assert not repository.claimed("claim-25")
+    assert repository.claimed("claim-1")
+    assert len(repository.get(stored.sno).events) == 4
+    assert repository.forget_claims(NOW - timedelta(hours=24)) == 0
 
 
 # --- locations --------------------------------------------------------------------------

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from flask.testing import FlaskClient
 
 from logistic.container import Container
 from logistic.domain.access import Scope
+from logistic.domain.errors import StorageUnavailable
 from logistic.domain.status import Status
+from logistic.services.idempotency import LEASE
+from logistic.services.tracking import View, tracking_key
 from tests.unit.scans import assert_error, key_with, post_event, shipment_with, statuses
 
 C, PR, IT = Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT
@@ -109,6 +113,8 @@ def test_keys_belong_to_their_caller(client: FlaskClient, container: Container, 
 def test_keys_are_kept_a_day_then_forgotten(
     client: FlaskClient, container: Container, key: str
 ) -> None:
+    # With the keys go the claims stored with their events: else the same request
+    # with the same key, a day later, would be taken for a retry and not recorded.
     sno = shipment_with(container, [C, PR, IT])
     post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "daily"})
     container.clock().advance(timedelta(hours=23, minutes=59))
@@ -137,3 +143,65 @@ def test_a_malformed_idempotency_key_is_400(
     )
     assert "Idempotency-Key" in assert_error(response, 400)["error"]["message"]
     assert statuses(container, sno) == [C]
+
+
+def test_a_retry_after_the_answer_was_lost_appends_nothing_more(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    # The event is committed, then keeping the answer fails (as when the process dies
+    # there): the key stays claimed without an answer until its lease passes.
+    sno = shipment_with(container, [C, PR, IT])
+    headers = {"Idempotency-Key": "lost-answer"}
+    keys = container.idempotency_keys()
+    with patch.object(keys, "complete", side_effect=StorageUnavailable("database gone")):
+        lost = post_event(client, sno, ONE_MORE_HOP, key, headers)
+    assert_error(lost, 503)
+    assert statuses(container, sno) == [C, PR, IT, IT]
+    assert_error(post_event(client, sno, ONE_MORE_HOP, key, headers), 409)
+
+    container.clock().advance(LEASE + timedelta(seconds=1))
+    retry = post_event(client, sno, ONE_MORE_HOP, key, headers)
+
+    assert retry.status_code == 201
+    assert statuses(container, sno) == [C, PR, IT, IT]
+    shipment = container.shipments().get(sno)
+    assert retry.data == container.tracking().render(shipment, View.MASKED)
+    replayed = post_event(client, sno, ONE_MORE_HOP, key, headers)
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.data == retry.data
+    assert statuses(container, sno) == [C, PR, IT, IT]
+
+
+def test_a_retry_after_a_failure_past_the_commit_appends_nothing_more(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    # The database fails after the event's commit, in the cache's version check:
+    # the request fails, its key is released, and the retry comes at once.
+    sno = shipment_with(container, [C, PR, IT])
+    headers = {"Idempotency-Key": "after-commit"}
+    shipments = container.shipments()
+    with patch.object(shipments, "event_count", side_effect=StorageUnavailable("blip")):
+        failed = post_event(client, sno, ONE_MORE_HOP, key, headers)
+    assert_error(failed, 503)
+
+    retry = post_event(client, sno, ONE_MORE_HOP, key, headers)
+
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry.headers
+    assert statuses(container, sno) == [C, PR, IT, IT]
+    # The retry did the write-through the failed request could not finish.
+    cached = container.cache().get(tracking_key(sno, View.MASKED))
+    assert cached == retry.data
+
+
+def test_a_failed_purge_fails_no_request(
+    client: FlaskClient, container: Container, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+    shipments = container.shipments()
+    with patch.object(shipments, "forget_claims", side_effect=StorageUnavailable("down")):
+        response = post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": "p"})
+
+    assert response.status_code == 201
+    assert "purging old idempotency keys failed: down" in caplog.text
+    assert statuses(container, sno) == [C, PR, IT, IT]

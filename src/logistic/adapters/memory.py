@@ -19,7 +19,7 @@ from logistic.ports.api_keys import StoredKey
 from logistic.ports.clock import Clock
 from logistic.ports.idempotency import Answer
 from logistic.ports.rate_limiter import Window
-from logistic.ports.repositories import NewShipment
+from logistic.ports.repositories import EventClaim, NewShipment
 
 
 class MemoryShipmentRepository:
@@ -28,6 +28,7 @@ class MemoryShipmentRepository:
         self._next_sno = 1
         self._next_recipient = 1
         self._next_event = 1
+        self._claims: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def get(self, sno: int) -> Shipment | None:
@@ -58,16 +59,36 @@ class MemoryShipmentRepository:
         stored = self.add_many(shipments)
         return range(stored[0].sno, stored[-1].sno + 1) if stored else range(0)
 
-    def append_event(self, sno: int, event: TrackingEvent, expected_events: int) -> Shipment:
+    def append_event(
+        self,
+        sno: int,
+        event: TrackingEvent,
+        expected_events: int,
+        claim: EventClaim | None = None,
+    ) -> Shipment:
         with self._lock:
             shipment = self._shipments.get(sno)
             if shipment is None:
                 raise ShipmentNotFound(sno)
             if len(shipment.events) != expected_events:
                 raise ConcurrentUpdate(f"shipment {sno} changed while the event was recorded")
+            if claim is not None:
+                if claim.digest in self._claims:
+                    raise ConcurrentUpdate(f"an event was recorded under this claim for {sno}")
+                self._claims[claim.digest] = claim.at
             updated = evolve(shipment, events=(*shipment.events, self._numbered(event)))
             self._shipments[sno] = updated
             return updated
+
+    def claimed(self, digest: str) -> bool:
+        return digest in self._claims
+
+    def forget_claims(self, before: datetime) -> int:
+        with self._lock:
+            old = [digest for digest, at in self._claims.items() if at < before]
+            for digest in old:
+                del self._claims[digest]
+            return len(old)
 
     def event_count(self, sno: int) -> int | None:
         shipment = self._shipments.get(sno)

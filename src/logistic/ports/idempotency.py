@@ -43,3 +43,11 @@ class IdempotencyKeys(Protocol):
     def purge(self, before: datetime) -> int:
         """Forget keys claimed before `before`, answered or not; how many were forgotten."""
         ...
+
+
+class ClaimedWrites(Protocol):
+    """Where actions run under a key store its claim with their write (see EventClaim)."""
+
+    def forget_claims(self, before: datetime) -> int:
+        """Forget the claims made before `before`; how many were forgotten."""
+        ...

@@ -19,6 +19,19 @@ class NewShipment:
     promised_by: datetime
 
 
+@frozen
+class EventClaim:
+    """An Idempotency-Key's mark on the event its request appends, stored with the event.
+
+    `digest` is an opaque string of at most 64 characters; `at` is when it was claimed.
+    A retry that finds its claim stored knows its event was recorded, even when the
+    process that recorded it died before it could keep its answer.
+    """
+
+    digest: str
+    at: datetime
+
+
 class ShipmentRepository(Protocol):
     def get(self, sno: int) -> Shipment | None:
         """The shipment with its whole history (oldest first), read in one call; None if unknown."""
@@ -41,12 +54,20 @@ class ShipmentRepository(Protocol):
         """
         ...
 
-    def append_event(self, sno: int, event: TrackingEvent, expected_events: int) -> Shipment:
+    def append_event(
+        self,
+        sno: int,
+        event: TrackingEvent,
+        expected_events: int,
+        claim: EventClaim | None = None,
+    ) -> Shipment:
         """Append one event and update the shipment's current status and location, atomically.
 
         `expected_events` is the history length the caller validated against; when another
         writer appended first, ConcurrentUpdate is raised and nothing is written.
-        Raises ShipmentNotFound for an unknown sno.
+        Raises ShipmentNotFound for an unknown sno. A `claim` is stored in the same
+        transaction; one stored already (see `claimed`) raises ConcurrentUpdate, and
+        then nothing is written either.
 
         The caller has checked the event against the lifecycle (`Shipment.record`): the
         /query cache relies on a delivered or returned shipment never taking another.
@@ -58,6 +79,17 @@ class ShipmentRepository(Protocol):
 
         None for an unknown sno. Always reads the latest committed state.
         """
+        ...
+
+    def claimed(self, digest: str) -> bool:
+        """Whether an event was appended under this claim's digest (and not forgotten).
+
+        Always reads the latest committed state.
+        """
+        ...
+
+    def forget_claims(self, before: datetime) -> int:
+        """Forget the claims made before `before` (their events stay); how many were forgotten."""
         ...
 
     def count(self) -> int:

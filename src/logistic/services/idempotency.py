@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from logistic.domain.errors import InvalidInput, StorageUnavailable
 from logistic.ports.clock import Clock
-from logistic.ports.idempotency import Answer, IdempotencyKeys
+from logistic.ports.idempotency import Answer, ClaimedWrites, IdempotencyKeys
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +35,33 @@ def check_key(key: str) -> None:
 
 class Idempotency:
     def __init__(
-        self, keys: IdempotencyKeys, clock: Clock, retention: timedelta = RETENTION
+        self,
+        keys: IdempotencyKeys,
+        clock: Clock,
+        retention: timedelta = RETENTION,
+        claimed_writes: Sequence[ClaimedWrites] = (),
     ) -> None:
         self._keys = keys
+        self._claimed_writes = tuple(claimed_writes)
         self._clock = clock
         self._retention = retention
         self._next_purge: datetime | None = None
         self._purge_lock = threading.Lock()
 
     def run(
-        self, caller: str, key: str, request: str, action: Callable[[], Answer]
+        self, caller: str, key: str, request: str, action: Callable[[str], Answer]
     ) -> tuple[Answer, bool]:
         """`action`'s answer, and False; or the answer stored for this key, and True.
 
         Keys are the caller's own: two callers never see each other's answers.
         Only successful answers are kept; when `action` raises, the key is released
         so that a retry runs again. The same key with another `request` is refused.
+
+        `action` is given a claim: a digest of the caller, key and request. Stored
+        in the same transaction as its write, it tells a retry that the write was
+        done by a request that died before its answer was kept here (a key is taken
+        over once its lease has passed). The claims are forgotten with the keys,
+        from the `claimed_writes` given.
         """
         check_key(key)
         now = self._clock.now()
@@ -60,7 +71,7 @@ class Idempotency:
         if stored is not None:
             return stored, True
         try:
-            answer = action()
+            answer = action(_digest(caller, key, request))
         except Exception:
             self._release(claim)
             raise
@@ -79,8 +90,13 @@ class Idempotency:
             if self._next_purge is not None and now < self._next_purge:
                 return
             self._next_purge = now + PURGE_EVERY
+        before = now - self._retention
         try:
-            purged = self._keys.purge(now - self._retention)
+            # Claims first: a claim must not outlive its key (a new request with the
+            # key, once forgotten, would be taken for a retry).
+            for writes in self._claimed_writes:
+                writes.forget_claims(before)
+            purged = self._keys.purge(before)
         except StorageUnavailable as error:
             log.warning("purging old idempotency keys failed: %s", error)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Row,
     bindparam,
     case,
+    delete,
     func,
     insert,
     literal_column,
@@ -26,7 +28,14 @@ from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.status_counts import add_to_counts, stored
-from logistic.adapters.sql.tables import locations, orders, recipients, sequences, tracking_events
+from logistic.adapters.sql.tables import (
+    event_claims,
+    locations,
+    orders,
+    recipients,
+    sequences,
+    tracking_events,
+)
 from logistic.domain.errors import (
     ConcurrentUpdate,
     LocationNotFound,
@@ -34,7 +43,7 @@ from logistic.domain.errors import (
 )
 from logistic.domain.model import Location, Recipient, Region, Shipment, TrackingEvent
 from logistic.domain.status import Status
-from logistic.ports.repositories import NewShipment
+from logistic.ports.repositories import EventClaim, NewShipment
 
 SNO_SEQUENCE = "orders.sno"
 RECIPIENT_SEQUENCE = "recipients.id"
@@ -183,7 +192,13 @@ class SqlShipmentRepository:
                         raise
         raise AssertionError("unreachable")
 
-    def append_event(self, sno: int, event: TrackingEvent, expected_events: int) -> Shipment:
+    def append_event(
+        self,
+        sno: int,
+        event: TrackingEvent,
+        expected_events: int,
+        claim: EventClaim | None = None,
+    ) -> Shipment:
         if not 0 < sno <= _MAX_KEY:
             raise ShipmentNotFound(sno)
         changes: dict[str, Any] = {
@@ -210,6 +225,8 @@ class SqlShipmentRepository:
             except IntegrityError as error:
                 # The order exists and is locked by our UPDATE: only the location can be wrong.
                 raise LocationNotFound(event.location_id) from error
+            if claim is not None:
+                _store_claim(connection, claim, sno, event_id)
             shipment = _load(connection, sno)
             assert shipment is not None  # we just updated it, inside this transaction
             before = shipment.events[-2].status if len(shipment.events) > 1 else None
@@ -226,6 +243,20 @@ class SqlShipmentRepository:
                 lambda connection: connection.execute(_EVENT_COUNT, {"sno": sno}).scalar(),
             )
         return None if found is None else int(found)
+
+    def claimed(self, digest: str) -> bool:
+        query = select(event_claims.c.digest).where(event_claims.c.digest == digest)
+        with storage_errors():
+            return _read(
+                self._reader, lambda connection: connection.execute(query).first() is not None
+            )
+
+    def forget_claims(self, before: datetime) -> int:
+        with storage_errors(), self._writer.begin() as connection:
+            result = connection.execute(
+                delete(event_claims).where(event_claims.c.claimed_at < before)
+            )
+            return int(result.rowcount)
 
     def count(self) -> int:
         query = select(func.count()).select_from(orders)
@@ -396,6 +427,15 @@ def _event_row(sno: int, event_id: int, event: TrackingEvent) -> dict[str, Any]:
         "occurred_at": event.occurred_at,
         "note": event.note,
     }
+
+
+def _store_claim(connection: Connection, claim: EventClaim, sno: int, event_id: int) -> None:
+    row = {"digest": claim.digest, "order_sno": sno, "event_id": event_id, "claimed_at": claim.at}
+    try:
+        connection.execute(insert(event_claims), [row])
+    except IntegrityError as error:
+        # Leaving the transaction rolls back the event appended with it.
+        raise ConcurrentUpdate(f"an event was recorded under this claim for {sno}") from error
 
 
 def _exists(connection: Connection, sno: int) -> bool:

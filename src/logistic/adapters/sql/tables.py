@@ -126,6 +126,20 @@ tracking_events = Table(
     mysql_charset="utf8mb4",
 )
 
+# The Idempotency-Key claims under which events were appended, written in the
+# event's own transaction (see EventClaim); purged with the keys, after a day.
+event_claims = Table(
+    "event_claims",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("order_sno", BigInteger, nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Index("ix_event_claims_claimed_at", "claimed_at"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
 # How many orders are in each current status, kept in the same transaction as
 # every write to orders.current_status, so the reports count by status without a
 # scan. Orders with no event yet are counted under NO_STATUS. One row per status

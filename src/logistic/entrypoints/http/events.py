@@ -111,8 +111,8 @@ def record(sno: str) -> Response:
     scan = parse_scan(document)
     view = query_view()
 
-    def act() -> Answer:
-        recorded = container().recording().record(number, scan)
+    def act(claim: str | None = None) -> Answer:
+        recorded = container().recording().record(number, scan, claim)
         return Answer(201, recorded.bodies[view])
 
     key = request.headers.get("Idempotency-Key")
