@@ -11,11 +11,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 
-from logistic.adapters.redis_cache import DirectCommands, redis_client
+from logistic.adapters.redis_cache import DirectCommands, RedisCache, redis_client
+from logistic.adapters.redis_rate_limiter import RedisCountedCache
+from logistic.ports.rate_limiter import Window
 
 pytestmark = pytest.mark.redis
 
@@ -78,6 +81,25 @@ def test_there_are_as_many_connections_as_commands_ran_at_once(
         assert named() == 4
         at_once(("PING",), 200)
         assert named() == 4  # reused, none added
+    finally:
+        client.close()
+
+
+def test_the_adapters_on_one_client_share_its_kept_connection(
+    redis_url: str, other: redis.Redis, redis_prefix: str
+) -> None:
+    name = f"shared-{uuid.uuid4().hex[:10]}"
+    client = redis.Redis.from_url(redis_url, socket_timeout=2, client_name=name)
+    cache = RedisCache(client, prefix=redis_prefix)
+    counted = RedisCountedCache(client, prefix=redis_prefix)
+    window = Window.containing(datetime.now(UTC), timedelta(minutes=1))
+    try:
+        for _ in range(20):
+            cache.set("shared", b"body", timedelta(seconds=30))
+            assert counted.hit_and_get("caller", window, ["shared"])[1] == [b"body"]
+            assert cache.get("shared") == b"body"
+        # A /query hit's script and a miss's store, one after the other: one connection.
+        assert sum(1 for entry in other.client_list() if entry.get("name") == name) == 1
     finally:
         client.close()
 

@@ -6,6 +6,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,6 +84,20 @@ class DirectCommands:
             return self._pool.get_connection()
 
 
+_SHARED: weakref.WeakKeyDictionary[redis.Redis, DirectCommands] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def direct_commands(client: redis.Redis) -> DirectCommands:
+    """`client`'s one DirectCommands: the adapters on one client share its connections,
+    so a worker thread keeps at most one for them all."""
+    with _SHARED_LOCK:
+        direct = _SHARED.get(client)
+        if direct is None:
+            direct = _SHARED[client] = DirectCommands(client)
+        return direct
+
+
 def _make_ready(connection: Any) -> None:
     """Connected, with nothing unread, as redis-py's pool checks at checkout."""
     # Marked after a server's maintenance notice (redis-py 6 and later).
@@ -111,7 +126,7 @@ class RedisCache:
     def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
         self._client = client
         self._prefix = prefix
-        self._direct = DirectCommands(client) if isinstance(client, redis.Redis) else None
+        self._direct = direct_commands(client) if isinstance(client, redis.Redis) else None
 
     def get(self, key: str) -> bytes | None:
         name = self._prefix + key

@@ -17,6 +17,7 @@ from logistic.adapters.redis_cache import (
     DirectCommands,
     RedisLike,
     _unavailable_on_error,
+    direct_commands,
 )
 from logistic.domain.errors import CacheUnavailable
 from logistic.ports.rate_limiter import Window
@@ -67,7 +68,7 @@ class RedisCountedCache:
     def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
         self._client = client
         self._prefix = prefix
-        self._direct = DirectCommands(client) if isinstance(client, redis.Redis) else None
+        self._direct = direct_commands(client) if isinstance(client, redis.Redis) else None
 
     def hit_and_get(
         self, counter: str, window: Window, keys: Sequence[str]
