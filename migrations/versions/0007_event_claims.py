@@ -1,11 +1,11 @@
-"""event_claims: the Idempotency-Key claim under which each event was appended
+"""event_claims: the Idempotency-Key claim each event was appended with
 
 A request with an Idempotency-Key used to append its event, then keep its answer
 in a second transaction: a process that died between the two left the key
 unanswered, and the retry that took it over after the lease appended the event a
-second time. The claim is now written in the event's own transaction, and a
-retry that finds it answers from the stored shipment instead. A new, empty
-table: instant on any size of data.
+second time. The claim (the key and the request's fingerprint) is now written
+in the event's own transaction, and a retry that finds it answers from the
+stored shipment instead. A new, empty table: instant on any size of data.
 
 Revision ID: 0007
 Revises: 0006
@@ -31,15 +31,16 @@ MYSQL_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 def upgrade() -> None:
     op.create_table(
         "event_claims",
-        sa.Column("digest", sa.String(64), nullable=False),
-        sa.Column("order_sno", sa.BigInteger(), nullable=False),
-        sa.Column("event_id", sa.BigInteger(), nullable=False),
+        sa.Column("key_digest", sa.String(64), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column(
             "claimed_at",
             sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
             nullable=False,
         ),
-        sa.PrimaryKeyConstraint("digest", name="pk_event_claims"),
+        sa.Column("order_sno", sa.BigInteger(), nullable=False),
+        sa.Column("event_id", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("key_digest", name="pk_event_claims"),
         **MYSQL_OPTIONS,
     )
     op.create_index("ix_event_claims_claimed_at", "event_claims", ["claimed_at"])

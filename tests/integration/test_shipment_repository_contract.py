@@ -27,7 +27,8 @@ from logistic.domain.errors import (
 from logistic.domain.history import PlannedShipment, fake_shipment
 from logistic.domain.model import Contact, Location, Region, Shipment, TrackingEvent
 from logistic.domain.status import Status
-from logistic.ports.repositories import EventClaim, NewShipment, ShipmentRepository
+from logistic.ports.idempotency import WriteClaim
+from logistic.ports.repositories import NewShipment, ShipmentRepository
 from tests.integration.sql_backends import Backend
 from tests.services import free_port
 
@@ -312,40 +313,42 @@ def test_of_racing_appenders_exactly_one_wins(shipment_backend: Backend) -> None
 
 # --- claims (Idempotency-Key) ----------------------------------------------------------
 
+KEY, FINGERPRINT = "a" * 64, "f" * 64
+
+
+def claim(key: str = KEY, at: datetime = NOW) -> WriteClaim:
+    return WriteClaim(key, FINGERPRINT, at)
+
 
 def test_a_claim_is_stored_with_its_event(shipment_backend: Backend) -> None:
     repository = shipment_backend.shipments
     [stored] = repository.add_many([new_shipment(created())])
-    assert not repository.claimed("c" * 64)
+    assert repository.claim(KEY) is None
 
     repository.append_event(
-        stored.sno,
-        TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW),
-        expected_events=1,
-        claim=EventClaim("c" * 64, NOW),
+        stored.sno, TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW), 1, claim=claim()
     )
 
-    assert repository.claimed("c" * 64)
-    assert not repository.claimed("d" * 64)
+    assert repository.claim(KEY) == claim()
+    assert repository.claim("b" * 64) is None
 
 
-def test_a_claim_stored_already_is_refused_and_writes_nothing(shipment_backend: Backend) -> None:
+def test_a_key_claimed_already_is_refused_and_writes_nothing(shipment_backend: Backend) -> None:
     repository = shipment_backend.shipments
     [one, other] = repository.add_many([new_shipment(created()), new_shipment(created())])
-    claim = EventClaim("once", NOW)
     repository.append_event(
-        one.sno, TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW), expected_events=1, claim=claim
+        one.sno, TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW), 1, claim=claim()
     )
     before = repository.get(one.sno)
+    again = WriteClaim(KEY, "e" * 64, NOW + timedelta(seconds=90))
 
     for sno, expected in ((one.sno, 2), (other.sno, 1)):
         with pytest.raises(ConcurrentUpdate):
-            repository.append_event(
-                sno, TrackingEvent(Status.IN_TRANSIT, 5, NOW), expected, claim=claim
-            )
+            repository.append_event(sno, TrackingEvent(Status.IN_TRANSIT, 5, NOW), expected, again)
 
     assert repository.get(one.sno) == before
     assert repository.get(other.sno) == other
+    assert repository.claim(KEY) == claim()
     if shipment_backend.engine is not None:
         assert event_count(shipment_backend.engine) == 3
 
@@ -356,17 +359,17 @@ def test_an_append_refused_stores_no_claim(shipment_backend: Backend) -> None:
     event = TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW)
 
     with pytest.raises(ConcurrentUpdate):
-        repository.append_event(stored.sno, event, expected_events=0, claim=EventClaim("s", NOW))
+        repository.append_event(stored.sno, event, expected_events=0, claim=claim())
     with pytest.raises(ShipmentNotFound):
-        repository.append_event(stored.sno + 9, event, 1, claim=EventClaim("u", NOW))
+        repository.append_event(stored.sno + 9, event, 1, claim=claim("u" * 64))
 
-    assert not repository.claimed("s")
-    assert not repository.claimed("u")
-    repository.append_event(stored.sno, event, expected_events=1, claim=EventClaim("s", NOW))
-    assert repository.claimed("s")
+    assert repository.claim(KEY) is None
+    assert repository.claim("u" * 64) is None
+    repository.append_event(stored.sno, event, expected_events=1, claim=claim())
+    assert repository.claim(KEY) == claim()
 
 
-def test_of_racing_appenders_under_one_claim_exactly_one_wins(shipment_backend: Backend) -> None:
+def test_of_racing_appenders_under_one_key_exactly_one_wins(shipment_backend: Backend) -> None:
     repository = shipment_backend.shipments
     shipments = repository.add_many([new_shipment(created()) for _ in range(8)])
     start = threading.Barrier(len(shipments))
@@ -375,7 +378,7 @@ def test_of_racing_appenders_under_one_claim_exactly_one_wins(shipment_backend: 
         start.wait()
         event = TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW)
         try:
-            repository.append_event(shipment.sno, event, 1, claim=EventClaim("raced", NOW))
+            repository.append_event(shipment.sno, event, 1, claim=claim())
         except ConcurrentUpdate:
             return "refused"
         return "appended"
@@ -388,21 +391,24 @@ def test_of_racing_appenders_under_one_claim_exactly_one_wins(shipment_backend: 
     assert lengths == [1] * (len(shipments) - 1) + [2]
 
 
-def test_old_claims_are_forgotten_and_their_events_kept(shipment_backend: Backend) -> None:
+def test_claims_made_before_the_limit_are_forgotten_and_their_events_kept(
+    shipment_backend: Backend,
+) -> None:
     repository = shipment_backend.shipments
     [stored] = repository.add_many([new_shipment(created())])
-    hops = [Status.PACKAGE_RECEIVED, Status.IN_TRANSIT, Status.IN_TRANSIT]
-    for step, (status, hours) in enumerate(zip(hops, (30, 25, 1), strict=True), start=1):
-        claim = EventClaim(f"claim-{hours}", NOW - timedelta(hours=hours))
-        repository.append_event(stored.sno, TrackingEvent(status, 2, NOW), step, claim=claim)
+    limit = NOW - timedelta(hours=24)
+    ages = {"30h": limit - timedelta(hours=6), "limit": limit, "1h": NOW - timedelta(hours=1)}
+    for step, (name, at) in enumerate(ages.items(), start=1):
+        event = TrackingEvent(Status.PACKAGE_RECEIVED if step == 1 else Status.IN_TRANSIT, 2, NOW)
+        repository.append_event(stored.sno, event, step, claim=claim(name, at))
 
-    assert repository.forget_claims(NOW - timedelta(hours=24)) == 2
+    assert repository.forget_claims(limit) == 1
 
-    assert not repository.claimed("claim-30")
-    assert not repository.claimed("claim-25")
-    assert repository.claimed("claim-1")
+    assert repository.claim("30h") is None
+    assert repository.claim("limit") == claim("limit", limit)
+    assert repository.claim("1h") is not None
     assert len(repository.get(stored.sno).events) == 4
-    assert repository.forget_claims(NOW - timedelta(hours=24)) == 0
+    assert repository.forget_claims(limit) == 0
 
 
 # --- locations --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from logistic.container import Container
 from logistic.domain.access import Scope
 from logistic.domain.errors import StorageUnavailable
 from logistic.domain.status import Status
+from logistic.ports.idempotency import Answer, WriteClaim
 from logistic.services.idempotency import LEASE
 from logistic.services.tracking import View, tracking_key
 from tests.unit.scans import assert_error, key_with, post_event, shipment_with, statuses
@@ -172,26 +173,106 @@ def test_a_retry_after_the_answer_was_lost_appends_nothing_more(
     assert statuses(container, sno) == [C, PR, IT, IT]
 
 
+def _fail_once_past_the_commit(
+    client: FlaskClient, container: Container, key: str, sno: int, headers: dict[str, str]
+) -> None:
+    """POST one more hop with `headers`: its event is committed, then the write-through
+    fails, so the request fails and its key is released (a retry may come at once)."""
+    tracking = container.tracking()
+    with patch.object(tracking, "refresh", side_effect=StorageUnavailable("blip")):
+        failed = post_event(client, sno, ONE_MORE_HOP, key, headers)
+    assert_error(failed, 503)
+    assert statuses(container, sno) == [C, PR, IT, IT]
+
+
 def test_a_retry_after_a_failure_past_the_commit_appends_nothing_more(
     client: FlaskClient, container: Container, key: str
 ) -> None:
-    # The database fails after the event's commit, in the cache's version check:
-    # the request fails, its key is released, and the retry comes at once.
     sno = shipment_with(container, [C, PR, IT])
+    before = client.get(f"/query?sno={sno}").data  # cached, as the failed request left it
     headers = {"Idempotency-Key": "after-commit"}
-    shipments = container.shipments()
-    with patch.object(shipments, "event_count", side_effect=StorageUnavailable("blip")):
-        failed = post_event(client, sno, ONE_MORE_HOP, key, headers)
-    assert_error(failed, 503)
+    _fail_once_past_the_commit(client, container, key, sno, headers)
+    assert container.cache().get(tracking_key(sno, View.MASKED)) == before
 
     retry = post_event(client, sno, ONE_MORE_HOP, key, headers)
 
     assert retry.status_code == 201
     assert "Idempotent-Replayed" not in retry.headers
     assert statuses(container, sno) == [C, PR, IT, IT]
-    # The retry did the write-through the failed request could not finish.
-    cached = container.cache().get(tracking_key(sno, View.MASKED))
-    assert cached == retry.data
+    # The retry did the write-through the failed request could not.
+    assert container.cache().get(tracking_key(sno, View.MASKED)) == retry.data
+    assert client.get(f"/query?sno={sno}").data == retry.data
+
+
+def test_after_a_failure_past_the_commit_the_key_refuses_another_request(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+    headers = {"Idempotency-Key": "bound"}
+    _fail_once_past_the_commit(client, container, key, sno, headers)
+
+    other = post_event(client, sno, {"status": "In Transit", "location_id": 8}, key, headers)
+
+    assert "another request" in assert_error(other, 422)["error"]["message"]
+    assert statuses(container, sno) == [C, PR, IT, IT]
+
+
+def test_each_key_of_a_caller_records_its_own_event(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+    for name in ("first", "second", "third"):
+        response = post_event(client, sno, ONE_MORE_HOP, key, {"Idempotency-Key": name})
+        assert response.status_code == 201
+        assert "Idempotent-Replayed" not in response.headers
+    assert statuses(container, sno) == [C, PR, IT, IT, IT, IT]
+
+
+def test_a_retry_racing_the_request_it_retries_gets_its_event(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    # The first request was slow, not dead: its lease passed, the retry took the key
+    # over, and the first committed its event between the retry's look for it and
+    # the retry's own append.
+    sno = shipment_with(container, [C, PR, IT])
+    headers = {"Idempotency-Key": "slow"}
+    keys = container.idempotency_keys()
+    with patch.object(keys, "complete", side_effect=StorageUnavailable("slow")):
+        assert_error(post_event(client, sno, ONE_MORE_HOP, key, headers), 503)
+    container.clock().advance(LEASE + timedelta(seconds=1))
+    shipments = container.shipments()
+    stored = shipments.claim
+    looks: list[str] = []
+
+    def claim_committed_meanwhile(claim_key: str) -> object:
+        looks.append(claim_key)
+        return None if len(looks) == 1 else stored(claim_key)
+
+    with patch.object(shipments, "claim", side_effect=claim_committed_meanwhile):
+        retry = post_event(client, sno, ONE_MORE_HOP, key, headers)
+
+    assert len(looks) == 2  # before its append, and after the append was refused
+    assert retry.status_code == 201
+    assert statuses(container, sno) == [C, PR, IT, IT]
+
+
+def test_claims_outlive_no_key_when_their_purge_fails(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    # The keys are purged only after the claims: while the claims cannot be, the
+    # keys stay too, and the same request with the same key is still a replay.
+    sno = shipment_with(container, [C, PR, IT])
+    headers = {"Idempotency-Key": "kept"}
+    first = post_event(client, sno, ONE_MORE_HOP, key, headers)
+    container.clock().advance(timedelta(hours=24, minutes=1))
+
+    shipments = container.shipments()
+    with patch.object(shipments, "forget_claims", side_effect=StorageUnavailable("down")):
+        again = post_event(client, sno, ONE_MORE_HOP, key, headers)
+
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.data == first.data
+    assert statuses(container, sno) == [C, PR, IT, IT]
 
 
 def test_a_failed_purge_fails_no_request(
@@ -205,3 +286,19 @@ def test_a_failed_purge_fails_no_request(
     assert response.status_code == 201
     assert "purging old idempotency keys failed: down" in caplog.text
     assert statuses(container, sno) == [C, PR, IT, IT]
+
+
+def test_a_claim_carries_its_keys_time(container: Container) -> None:
+    # Purged with the same limit, a claim stamped later than its key could outlive it.
+    claims: list[WriteClaim] = []
+
+    def act(claim: WriteClaim) -> Answer:
+        claims.append(claim)
+        container.clock().advance(timedelta(milliseconds=5))  # the action takes time
+        return Answer(201, b"{}")
+
+    started = container.clock().now()
+    container.idempotency().run("caller", "key", "request", act)
+
+    [claim] = claims
+    assert claim.at == started

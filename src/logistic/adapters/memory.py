@@ -17,9 +17,9 @@ from logistic.domain.errors import (
 from logistic.domain.model import Location, Recipient, Shipment, TrackingEvent
 from logistic.ports.api_keys import StoredKey
 from logistic.ports.clock import Clock
-from logistic.ports.idempotency import Answer
+from logistic.ports.idempotency import Answer, WriteClaim
 from logistic.ports.rate_limiter import Window
-from logistic.ports.repositories import EventClaim, NewShipment
+from logistic.ports.repositories import NewShipment
 
 
 class MemoryShipmentRepository:
@@ -28,7 +28,7 @@ class MemoryShipmentRepository:
         self._next_sno = 1
         self._next_recipient = 1
         self._next_event = 1
-        self._claims: dict[str, datetime] = {}
+        self._claims: dict[str, WriteClaim] = {}
         self._lock = threading.Lock()
 
     def get(self, sno: int) -> Shipment | None:
@@ -64,7 +64,7 @@ class MemoryShipmentRepository:
         sno: int,
         event: TrackingEvent,
         expected_events: int,
-        claim: EventClaim | None = None,
+        claim: WriteClaim | None = None,
     ) -> Shipment:
         with self._lock:
             shipment = self._shipments.get(sno)
@@ -73,21 +73,21 @@ class MemoryShipmentRepository:
             if len(shipment.events) != expected_events:
                 raise ConcurrentUpdate(f"shipment {sno} changed while the event was recorded")
             if claim is not None:
-                if claim.digest in self._claims:
-                    raise ConcurrentUpdate(f"an event was recorded under this claim for {sno}")
-                self._claims[claim.digest] = claim.at
+                if claim.key in self._claims:
+                    raise ConcurrentUpdate("an event was recorded under this Idempotency-Key")
+                self._claims[claim.key] = claim
             updated = evolve(shipment, events=(*shipment.events, self._numbered(event)))
             self._shipments[sno] = updated
             return updated
 
-    def claimed(self, digest: str) -> bool:
-        return digest in self._claims
+    def claim(self, key: str) -> WriteClaim | None:
+        return self._claims.get(key)
 
     def forget_claims(self, before: datetime) -> int:
         with self._lock:
-            old = [digest for digest, at in self._claims.items() if at < before]
-            for digest in old:
-                del self._claims[digest]
+            old = [key for key, claim in self._claims.items() if claim.at < before]
+            for key in old:
+                del self._claims[key]
             return len(old)
 
     def event_count(self, sno: int) -> int | None:

@@ -45,8 +45,23 @@ class IdempotencyKeys(Protocol):
         ...
 
 
+@frozen
+class WriteClaim:
+    """A claimed Idempotency-Key, as the action run under it stores it with its write.
+
+    `key` stands for the caller's key and `fingerprint` for the request (lowercase
+    hex digests of at most 64 characters); `at` is when the key was claimed. Stored
+    in the write's own transaction, it tells a retry that the write was made, even
+    when the request that made it died before its answer was kept.
+    """
+
+    key: str
+    fingerprint: str
+    at: datetime
+
+
 class ClaimedWrites(Protocol):
-    """Where actions run under a key store its claim with their write (see EventClaim)."""
+    """Where actions run under a key store its WriteClaim with their write."""
 
     def forget_claims(self, before: datetime) -> int:
         """Forget the claims made before `before`; how many were forgotten."""

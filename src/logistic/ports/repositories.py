@@ -8,6 +8,7 @@ from attrs import frozen
 
 from logistic.domain.history import PlannedShipment
 from logistic.domain.model import Contact, Location, Shipment, TrackingEvent
+from logistic.ports.idempotency import WriteClaim
 
 
 @frozen
@@ -17,19 +18,6 @@ class NewShipment:
     recipient: Contact
     plan: PlannedShipment
     promised_by: datetime
-
-
-@frozen
-class EventClaim:
-    """An Idempotency-Key's mark on the event its request appends, stored with the event.
-
-    `digest` is an opaque string of at most 64 characters; `at` is when it was claimed.
-    A retry that finds its claim stored knows its event was recorded, even when the
-    process that recorded it died before it could keep its answer.
-    """
-
-    digest: str
-    at: datetime
 
 
 class ShipmentRepository(Protocol):
@@ -59,15 +47,15 @@ class ShipmentRepository(Protocol):
         sno: int,
         event: TrackingEvent,
         expected_events: int,
-        claim: EventClaim | None = None,
+        claim: WriteClaim | None = None,
     ) -> Shipment:
         """Append one event and update the shipment's current status and location, atomically.
 
         `expected_events` is the history length the caller validated against; when another
         writer appended first, ConcurrentUpdate is raised and nothing is written.
         Raises ShipmentNotFound for an unknown sno. A `claim` is stored in the same
-        transaction; one stored already (see `claimed`) raises ConcurrentUpdate, and
-        then nothing is written either.
+        transaction; a claim of the same key stored already (see `claim`) raises
+        ConcurrentUpdate, and then nothing is written either.
 
         The caller has checked the event against the lifecycle (`Shipment.record`): the
         /query cache relies on a delivered or returned shipment never taking another.
@@ -81,8 +69,8 @@ class ShipmentRepository(Protocol):
         """
         ...
 
-    def claimed(self, digest: str) -> bool:
-        """Whether an event was appended under this claim's digest (and not forgotten).
+    def claim(self, key: str) -> WriteClaim | None:
+        """The claim of `key` an event was appended with; None if none (or forgotten).
 
         Always reads the latest committed state.
         """

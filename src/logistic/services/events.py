@@ -7,11 +7,17 @@ from datetime import datetime, timedelta
 
 from attrs import frozen
 
-from logistic.domain.errors import InvalidInput, ShipmentNotFound
+from logistic.domain.errors import (
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    InvalidInput,
+    ShipmentNotFound,
+)
 from logistic.domain.model import Shipment, TrackingEvent
 from logistic.domain.status import Status
 from logistic.ports.clock import Clock
-from logistic.ports.repositories import EventClaim, ShipmentRepository
+from logistic.ports.idempotency import WriteClaim
+from logistic.ports.repositories import ShipmentRepository
 from logistic.services.locations import Locations
 from logistic.services.tracking import Tracking, View
 
@@ -48,7 +54,7 @@ class Recording:
         self._tracking = tracking
         self._clock = clock
 
-    def record(self, sno: int, scan: Scan, claim: str | None = None) -> Recorded:
+    def record(self, sno: int, scan: Scan, claim: WriteClaim | None = None) -> Recorded:
         """Append `scan` to the shipment's history, then replace its cached bodies.
 
         ShipmentNotFound, LocationNotFound, TransitionRefused (the lifecycle or the
@@ -56,11 +62,14 @@ class Recording:
         nothing is written.
 
         A `claim` (from Idempotency.run) is stored with the event. When an event was
-        recorded under it already, by a request that died before its answer was
-        kept, nothing is appended: the shipment as it stands now is the answer.
+        recorded under its key already, by a request that died or failed before its
+        answer was kept, nothing is appended: the same request is answered with the
+        shipment as it stands now, another is refused (IdempotencyKeyReused).
         """
-        if claim is not None and self._shipments.claimed(claim):
-            return self._recorded_before(sno)
+        if claim is not None:
+            replayed = self._recorded_before(sno, claim)
+            if replayed is not None:
+                return replayed
         shipment = self._shipments.get(sno)
         if shipment is None:
             raise ShipmentNotFound(sno)
@@ -71,15 +80,26 @@ class Recording:
             raise InvalidInput(f"occurred_at {occurred_at.isoformat()} is in the future")
         event = TrackingEvent(scan.status, scan.location_id, occurred_at, note=scan.note)
         shipment.record(event)
-        updated = self._shipments.append_event(
-            sno,
-            event,
-            expected_events=len(shipment.events),
-            claim=None if claim is None else EventClaim(claim, now),
-        )
+        try:
+            updated = self._shipments.append_event(
+                sno, event, expected_events=len(shipment.events), claim=claim
+            )
+        except ConcurrentUpdate:
+            # The request this one retries may have been slow, not dead, and just
+            # committed its event under the key.
+            replayed = None if claim is None else self._recorded_before(sno, claim)
+            if replayed is None:
+                raise
+            return replayed
         return Recorded(updated, self._tracking.refresh(updated))
 
-    def _recorded_before(self, sno: int) -> Recorded:
+    def _recorded_before(self, sno: int, claim: WriteClaim) -> Recorded | None:
+        """The answer to a request whose event was recorded under `claim`'s key already."""
+        stored = self._shipments.claim(claim.key)
+        if stored is None:
+            return None
+        if stored.fingerprint != claim.fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was sent with another request")
         shipment = self._shipments.get(sno)
         if shipment is None:
             raise ShipmentNotFound(sno)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from logistic.domain.errors import InvalidInput, StorageUnavailable
 from logistic.ports.clock import Clock
-from logistic.ports.idempotency import Answer, ClaimedWrites, IdempotencyKeys
+from logistic.ports.idempotency import Answer, ClaimedWrites, IdempotencyKeys, WriteClaim
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Idempotency:
         self._purge_lock = threading.Lock()
 
     def run(
-        self, caller: str, key: str, request: str, action: Callable[[str], Answer]
+        self, caller: str, key: str, request: str, action: Callable[[WriteClaim], Answer]
     ) -> tuple[Answer, bool]:
         """`action`'s answer, and False; or the answer stored for this key, and True.
 
@@ -57,21 +57,22 @@ class Idempotency:
         Only successful answers are kept; when `action` raises, the key is released
         so that a retry runs again. The same key with another `request` is refused.
 
-        `action` is given a claim: a digest of the caller, key and request. Stored
-        in the same transaction as its write, it tells a retry that the write was
-        done by a request that died before its answer was kept here (a key is taken
-        over once its lease has passed). The claims are forgotten with the keys,
-        from the `claimed_writes` given.
+        `action` is given the key's WriteClaim to store with its write: a retry that
+        finds it knows the write was made by a request that died, or failed, before
+        its answer was kept here (a key is taken over once its lease has passed, and
+        released when the action raised). The claims are forgotten with the keys,
+        from the `claimed_writes` given, and carry the same time as the key.
         """
         check_key(key)
         now = self._clock.now()
         self._purge_now_and_then(now)
         claim = _digest(caller, key)
-        stored = self._keys.claim(claim, _digest(request), now, LEASE)
+        fingerprint = _digest(request)
+        stored = self._keys.claim(claim, fingerprint, now, LEASE)
         if stored is not None:
             return stored, True
         try:
-            answer = action(_digest(caller, key, request))
+            answer = action(WriteClaim(claim, fingerprint, now))
         except Exception:
             self._release(claim)
             raise
@@ -93,7 +94,8 @@ class Idempotency:
         before = now - self._retention
         try:
             # Claims first: a claim must not outlive its key (a new request with the
-            # key, once forgotten, would be taken for a retry).
+            # key, once forgotten, would be taken for a retry). A claim is never
+            # younger than its key: both carry the time the key was first claimed.
             for writes in self._claimed_writes:
                 writes.forget_claims(before)
             purged = self._keys.purge(before)

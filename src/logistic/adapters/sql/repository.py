@@ -43,7 +43,8 @@ from logistic.domain.errors import (
 )
 from logistic.domain.model import Location, Recipient, Region, Shipment, TrackingEvent
 from logistic.domain.status import Status
-from logistic.ports.repositories import EventClaim, NewShipment
+from logistic.ports.idempotency import WriteClaim
+from logistic.ports.repositories import NewShipment
 
 SNO_SEQUENCE = "orders.sno"
 RECIPIENT_SEQUENCE = "recipients.id"
@@ -197,7 +198,7 @@ class SqlShipmentRepository:
         sno: int,
         event: TrackingEvent,
         expected_events: int,
-        claim: EventClaim | None = None,
+        claim: WriteClaim | None = None,
     ) -> Shipment:
         if not 0 < sno <= _MAX_KEY:
             raise ShipmentNotFound(sno)
@@ -244,12 +245,13 @@ class SqlShipmentRepository:
             )
         return None if found is None else int(found)
 
-    def claimed(self, digest: str) -> bool:
-        query = select(event_claims.c.digest).where(event_claims.c.digest == digest)
+    def claim(self, key: str) -> WriteClaim | None:
+        query = select(event_claims.c.fingerprint, event_claims.c.claimed_at).where(
+            event_claims.c.key_digest == key
+        )
         with storage_errors():
-            return _read(
-                self._reader, lambda connection: connection.execute(query).first() is not None
-            )
+            row = _read(self._reader, lambda connection: connection.execute(query).first())
+        return None if row is None else WriteClaim(key, row.fingerprint, row.claimed_at)
 
     def forget_claims(self, before: datetime) -> int:
         with storage_errors(), self._writer.begin() as connection:
@@ -429,13 +431,20 @@ def _event_row(sno: int, event_id: int, event: TrackingEvent) -> dict[str, Any]:
     }
 
 
-def _store_claim(connection: Connection, claim: EventClaim, sno: int, event_id: int) -> None:
-    row = {"digest": claim.digest, "order_sno": sno, "event_id": event_id, "claimed_at": claim.at}
+def _store_claim(connection: Connection, claim: WriteClaim, sno: int, event_id: int) -> None:
+    row = {
+        "key_digest": claim.key,
+        "fingerprint": claim.fingerprint,
+        "claimed_at": claim.at,
+        "order_sno": sno,
+        "event_id": event_id,
+    }
     try:
         connection.execute(insert(event_claims), [row])
     except IntegrityError as error:
-        # Leaving the transaction rolls back the event appended with it.
-        raise ConcurrentUpdate(f"an event was recorded under this claim for {sno}") from error
+        # The key is the only constraint there: another event holds it. Leaving the
+        # transaction rolls back the event appended with this one.
+        raise ConcurrentUpdate("an event was recorded under this Idempotency-Key") from error
 
 
 def _exists(connection: Connection, sno: int) -> bool:

@@ -126,15 +126,16 @@ tracking_events = Table(
     mysql_charset="utf8mb4",
 )
 
-# The Idempotency-Key claims under which events were appended, written in the
-# event's own transaction (see EventClaim); purged with the keys, after a day.
+# The Idempotency-Key claims events were appended with, written in the event's own
+# transaction (see WriteClaim): one event per key at most. Purged with the keys.
 event_claims = Table(
     "event_claims",
     metadata,
-    Column("digest", String(64), primary_key=True),
+    Column("key_digest", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
     Column("order_sno", BigInteger, nullable=False),
     Column("event_id", BigInteger, nullable=False),
-    Column("claimed_at", UtcDateTime, nullable=False),
     Index("ix_event_claims_claimed_at", "claimed_at"),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",

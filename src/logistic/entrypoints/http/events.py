@@ -15,7 +15,7 @@ from logistic.domain.status import Status
 from logistic.entrypoints.http.auth import caller, query_view
 from logistic.entrypoints.http.inputs import sno_from_path
 from logistic.entrypoints.http.views import container, json_response
-from logistic.ports.idempotency import Answer
+from logistic.ports.idempotency import Answer, WriteClaim
 from logistic.services.events import Scan
 
 events = Blueprint("events", __name__)
@@ -111,7 +111,7 @@ def record(sno: str) -> Response:
     scan = parse_scan(document)
     view = query_view()
 
-    def act(claim: str | None = None) -> Answer:
+    def act(claim: WriteClaim | None = None) -> Answer:
         recorded = container().recording().record(number, scan, claim)
         return Answer(201, recorded.bodies[view])
 
