@@ -94,8 +94,8 @@ class Idempotency:
         before = now - self._retention
         try:
             # Claims first: a claim must not outlive its key (a new request with the
-            # key, once forgotten, would be taken for a retry). A claim is never
-            # younger than its key: both carry the time the key was first claimed.
+            # key, once forgotten, would be taken for a retry). A claim carries the
+            # time its key was claimed (or taken over), so it is never the younger.
             for writes in self._claimed_writes:
                 writes.forget_claims(before)
             purged = self._keys.purge(before)
