@@ -62,9 +62,17 @@ def paths() -> Paths:
     return Paths(_container(LOGISTIC_RATE_LIMIT="1000/minute"))
 
 
+def _headers(response: TestResponse) -> list[tuple[str, str]]:
+    """The headers, with the quota left shown as a number: each request uses one up."""
+    return [
+        (name, "<n>" if name == "X-RateLimit-Remaining" and value.isdigit() else value)
+        for name, value in response.headers.items()
+    ]
+
+
 def _same(left: TestResponse, right: TestResponse) -> None:
     assert left.status == right.status
-    assert list(left.headers.items()) == list(right.headers.items())
+    assert _headers(left) == _headers(right)
     assert left.data == right.data
 
 
@@ -152,13 +160,16 @@ class _BrokenKeys:
         raise RuntimeError("secret detail")
 
 
-def test_an_unexpected_error_before_the_lookup_is_flasks_json_500_too(
+def test_an_unexpected_error_before_the_count_goes_to_flask_and_its_json_500(
     paths: Paths, caplog: pytest.LogCaptureFixture
 ) -> None:
     paths.container.access.override(providers.Object(_BrokenKeys()))
+    runs = paths.flask_runs
 
     with caplog.at_level(logging.ERROR):
-        failed = paths.fast("/query?sno=42")
+        failed = paths.get("/query?sno=42")
+
+    assert paths.flask_runs == runs + 1
 
     assert_error(failed, 500)
     assert b"secret" not in failed.data
@@ -264,3 +275,33 @@ def test_other_methods_and_paths_go_to_flask(paths: Paths) -> None:
     assert_error(paths.served.post(f"/query?sno={sno}"), 405)
     assert_error(paths.get(f"/query/?sno={sno}"), 404)
     assert paths.flask_runs > runs
+
+
+def test_every_counted_answer_tells_the_quota_left_on_both_paths() -> None:
+    paths = Paths(_container(LOGISTIC_RATE_LIMIT="5/minute"))
+    sno = shipment_with(paths.container, HISTORY)
+    paths.container.clock().set(NOW + timedelta(seconds=15))
+    answers = [
+        paths.fast(f"/query?sno={sno}"),  # a miss
+        paths.flask_only.get(f"/query?sno={sno}"),
+        paths.fast(f"/query?sno={sno}"),  # a hit
+        paths.fast("/query?sno=9000000"),  # unknown: 404
+        paths.get("/query?sno=abc"),  # malformed: Flask's 400, counted
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 404, 400]
+    for left, answer in enumerate(reversed(range(5))):
+        assert answers[left].headers["X-RateLimit-Limit"] == "5"
+        assert answers[left].headers["X-RateLimit-Remaining"] == str(answer)
+        assert answers[left].headers["X-RateLimit-Reset"] == "45"
+    refused = paths.fast(f"/query?sno={sno}")
+    assert_error(refused, 429)
+    assert refused.headers.getlist("X-RateLimit-Remaining") == ["0"]
+
+
+def test_without_a_quota_no_answer_tells_one() -> None:
+    paths = Paths(_container(LOGISTIC_RATE_LIMIT="off"))
+    sno = shipment_with(paths.container, HISTORY)
+    for answer in (paths.fast(f"/query?sno={sno}"), paths.flask_only.get(f"/query?sno={sno}")):
+        assert answer.status_code == 200
+        assert not [name for name, _ in answer.headers.items() if name.startswith("X-RateLimit")]

@@ -96,6 +96,9 @@ def test_second_query_serves_the_cached_bytes(client: FlaskClient, container: Co
 
     assert second.status_code == first.status_code
     assert second.data == first.data
+    left = int(first.headers["X-RateLimit-Remaining"])
+    assert second.headers["X-RateLimit-Remaining"] == str(left - 1)
+    del first.headers["X-RateLimit-Remaining"], second.headers["X-RateLimit-Remaining"]
     assert dict(second.headers) == dict(first.headers)
 
 

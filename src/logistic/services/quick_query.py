@@ -5,21 +5,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from logistic.domain.errors import ShipmentNotFound, StorageUnavailable
+from attrs import frozen
+
+from logistic.domain.errors import StorageUnavailable
 from logistic.ports.cache import CountedCache
-from logistic.services.rate_limit import Throttle
+from logistic.services.rate_limit import Allowance, Throttle
 from logistic.services.tracking import Tracking, View
 
 log = logging.getLogger(__name__)
 
 
+@frozen
+class Counted:
+    """A /query counted against the quota, and what the cache holds for it."""
+
+    allowance: Allowance | None  # None without a quota, or while the counter is down
+    body: bytes | None  # the cached body, when one may be served
+    unknown: bool = False  # the cache remembers the sno as unknown
+
+
 class QuickQuery:
     """Counts a /query against the quota and reads its cached body together.
 
-    `cached` returns the body when the cache holds one that may be served, raises
-    ShipmentNotFound when the cache remembers the sno as unknown, else returns
-    None. Either way the request has been counted (or admitted while the counter
-    is down, as Throttle.admit does), so the caller goes on with
+    The request is counted (or admitted while the counter is down, as
+    Throttle.admit does), so when `cached` finds no body the caller goes on with
     Tracking.uncached_body(negative_checked=True) and does not count it again.
     RateLimited past the quota. Without a CountedCache (the counter and the cache
     in different back ends) they are asked one after the other.
@@ -32,27 +41,29 @@ class QuickQuery:
         self._tracking = tracking
         self._counted = counted
 
-    def cached(self, client: str, sno: int, view: View) -> bytes | None:
+    def cached(self, client: str, sno: int, view: View) -> Counted:
         key = self._tracking.servable_key(sno, view)
         negative = self._tracking.negative_key(sno)
         tally = self._throttle.tally(client)
         if tally is None or self._counted is None:
-            self._throttle.admit(client)
-            return _body_or_unknown(sno, key, negative, self._tracking.cached)
+            allowance = self._throttle.admit(client)
+            return _counted(allowance, key, negative, self._tracking.cached)
         wanted = [wanted for wanted in (key, negative) if wanted is not None]
         try:
             count, values = self._counted.hit_and_get(tally.key, tally.window, wanted)
         except StorageUnavailable as error:
             log.warning("cache and rate limiter unavailable, admitting %s: %s", client, error)
-            return None
-        self._throttle.judge(tally, count)
-        return _body_or_unknown(sno, key, negative, dict(zip(wanted, values, strict=True)).get)
+            return Counted(None, None)
+        allowance = self._throttle.judge(tally, count)
+        return _counted(allowance, key, negative, dict(zip(wanted, values, strict=True)).get)
 
 
-def _body_or_unknown(
-    sno: int, key: str | None, negative: str | None, cached: Callable[[str], bytes | None]
-) -> bytes | None:
+def _counted(
+    allowance: Allowance | None,
+    key: str | None,
+    negative: str | None,
+    cached: Callable[[str], bytes | None],
+) -> Counted:
     body = None if key is None else cached(key)
-    if body is None and negative is not None and cached(negative) is not None:
-        raise ShipmentNotFound(sno)
-    return body
+    unknown = body is None and negative is not None and cached(negative) is not None
+    return Counted(allowance, body, unknown)

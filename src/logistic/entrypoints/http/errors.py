@@ -23,6 +23,7 @@ from logistic.domain.errors import (
     TransitionRefused,
     Unauthorized,
 )
+from logistic.services.rate_limit import Allowance
 from logistic.services.rendering import to_json_bytes
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,19 @@ def domain_error_response(error: DomainError) -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="logistic"'
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
-        response.headers["X-RateLimit-Limit"] = str(error.limit)
-        response.headers["X-RateLimit-Remaining"] = "0"
-        response.headers["X-RateLimit-Reset"] = str(error.retry_after)
+        response.headers.extend(rate_limit_headers(Allowance(error.limit, 0, error.retry_after)))
     return response
+
+
+def rate_limit_headers(allowance: Allowance | None) -> list[tuple[str, str]]:
+    """The quota left to the caller, as every counted /query answer tells it."""
+    if allowance is None:
+        return []
+    return [
+        ("X-RateLimit-Limit", str(allowance.limit)),
+        ("X-RateLimit-Remaining", str(allowance.remaining)),
+        ("X-RateLimit-Reset", str(allowance.reset_after)),
+    ]
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -4,10 +4,11 @@ Only `GET /query?sno=<digits>` is taken here, and only what Flask would answer
 the same way: the client is counted (one trip to Redis with the cache read),
 the audience comes from the same key rules, and the body (cached, or read from
 the database and cached, as the view does) goes out with the headers Flask
-gives it; errors, a 429 over the quota among them, get the JSON and headers of
-Flask's error handlers. Anything else (a missing or malformed sno, a bad key)
-is Flask's to answer, as if this piece did not exist. Flask's routing and
-request objects were a quarter of a cache miss's CPU, hence the misses too.
+gives it, the quota left among them; errors, a 429 over the quota among them,
+get the JSON and headers of Flask's error handlers. Anything else (a missing or
+malformed sno, a bad key) is Flask's to answer, as if this piece did not exist.
+Flask's routing and request objects were a quarter of a cache miss's CPU, hence
+the misses too.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ from flask import Response
 
 from logistic.container import Container
 from logistic.domain.access import Scope
-from logistic.domain.errors import DomainError
+from logistic.domain.errors import DomainError, ShipmentNotFound
 from logistic.entrypoints.http.auth import bearer_key
 from logistic.entrypoints.http.clients import environ_client
-from logistic.entrypoints.http.errors import domain_error_response, unexpected_error_response
+from logistic.entrypoints.http.errors import (
+    domain_error_response,
+    rate_limit_headers,
+    unexpected_error_response,
+)
 from logistic.entrypoints.http.inputs import MAX_SNO
 from logistic.services.tracking import View
 from logistic.settings import Settings
@@ -46,18 +51,25 @@ class FastPath:
             return self._app(environ, start_response)
         try:
             answer = self._answer(environ)
-        except Exception as error:
-            answer = unexpected_error_response(error)
+        except Exception:
+            # Failed before the request was counted (once counted, `_answer` answers
+            # every error itself): Flask answers, counting it, as if this piece failed
+            # to exist, and logs the error if it fails there too.
+            answer = None
         if answer is None:
             return self._app(environ, start_response)
-        if isinstance(answer, bytes):
-            headers = [("Content-Type", _JSON), ("Content-Length", str(len(answer)))]
+        if isinstance(answer, tuple):
+            body, limits = answer
+            headers = [("Content-Type", _JSON), ("Content-Length", str(len(body))), *limits]
             start_response("200 OK", headers)
-            return [answer]
+            return [body]
         return answer(environ, start_response)
 
-    def _answer(self, environ: dict[str, Any]) -> bytes | Response | None:
-        """The body of a plain /query, or its error response; None when Flask must answer."""
+    def _answer(
+        self, environ: dict[str, Any]
+    ) -> tuple[bytes, list[tuple[str, str]]] | Response | None:
+        """The body of a plain /query and its quota headers, or its error response;
+        None when Flask must answer."""
         sno = _plain_sno(environ.get("QUERY_STRING", ""))
         settings = self._container.settings()
         view = None if sno is None else self._view(environ, settings)
@@ -65,13 +77,27 @@ class FastPath:
             return None
         client = environ_client(environ, settings.trusted_proxies)
         try:
-            body = self._container.quick_query().cached(client, sno, view)
+            counted = self._container.quick_query().cached(client, sno, view)
+        except DomainError as error:  # a 429: counted once, answered as Flask would
+            return domain_error_response(error)
+        limits = rate_limit_headers(counted.allowance)
+        try:
+            if counted.unknown:
+                raise ShipmentNotFound(sno)
+            body = counted.body
             if body is None:
                 tracking = self._container.tracking()
                 body = tracking.uncached_body(sno, view, negative_checked=True)
-        except DomainError as error:  # a 429 too: counted once, answered as Flask would
-            return domain_error_response(error)
-        return body
+        except Exception as error:
+            # Flask adds the quota headers to its error responses too.
+            response = (
+                domain_error_response(error)
+                if isinstance(error, DomainError)
+                else unexpected_error_response(error)
+            )
+            response.headers.extend(limits)
+            return response
+        return body, limits
 
     def _view(self, environ: dict[str, Any], settings: Settings) -> View | None:
         """The caller's view as `auth.query_view` decides it; None when Flask must answer."""

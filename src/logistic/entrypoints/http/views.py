@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
 from logistic.container import Container
 from logistic.domain.access import Scope
 from logistic.entrypoints.http.auth import query_view, require
 from logistic.entrypoints.http.clients import request_client
-from logistic.entrypoints.http.errors import error_response
+from logistic.entrypoints.http.errors import error_response, rate_limit_headers
 from logistic.entrypoints.http.inputs import parse_num, parse_sno
 from logistic.services.fake_orders import DEFAULT_COUNT
 from logistic.services.rendering import fake_orders_document, to_json_bytes
@@ -30,10 +30,19 @@ def json_response(body: bytes, status: int = 200) -> Response:
 def query() -> Response:
     # Plain requests are answered by the fast path (fast_path.py); these are the rest.
     # Counted before anything else: a scan of order numbers is what the limit stops.
-    container().throttle().admit(request_client(container().settings().trusted_proxies))
+    g.allowance = (
+        container().throttle().admit(request_client(container().settings().trusted_proxies))
+    )
     view = query_view()
     sno = parse_sno(request.args)
     return json_response(container().tracking().body(sno, view))
+
+
+@api.after_request
+def quota_left(response: Response) -> Response:
+    """Every counted /query answer, an error too, tells the caller the quota left."""
+    response.headers.extend(rate_limit_headers(g.pop("allowance", None)))
+    return response
 
 
 @api.get("/fake")
