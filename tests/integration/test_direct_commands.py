@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import select
 import signal
@@ -10,6 +11,7 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -102,6 +104,16 @@ def test_the_adapters_on_one_client_share_its_kept_connection(
         assert sum(1 for entry in other.client_list() if entry.get("name") == name) == 1
     finally:
         client.close()
+
+
+def test_the_shared_registry_keeps_no_client_alive(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url, socket_timeout=2)
+    RedisCache(client).set("alive", b"1", timedelta(seconds=5))
+    gone = weakref.ref(client)
+    client.close()
+    del client
+    gc.collect()
+    assert gone() is None
 
 
 def test_a_connection_the_server_closed_is_replaced_before_use(

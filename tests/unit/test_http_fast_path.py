@@ -177,6 +177,49 @@ def test_an_unexpected_error_before_the_count_goes_to_flask_and_its_json_500(
     _same(failed, paths.flask_only.get("/query?sno=42"))
 
 
+class _BrokenCache:
+    """A cache that fails as no back end should: a bug, not CacheUnavailable."""
+
+    def get(self, key: str) -> bytes | None:
+        raise RuntimeError("secret detail")
+
+
+def _hits(paths: Paths) -> int:
+    tally = paths.container.throttle().tally(environ_client({}, []))
+    assert tally is not None
+    return paths.container.rate_limiter().hit(tally.key, tally.window) - 1
+
+
+def test_an_unexpected_error_after_the_count_is_answered_there_and_counted_once(
+    paths: Paths, caplog: pytest.LogCaptureFixture
+) -> None:
+    paths.container.cache.override(providers.Object(_BrokenCache()))
+
+    with caplog.at_level(logging.ERROR):
+        failed = paths.fast("/query?sno=42")
+
+    assert_error(failed, 500)
+    assert b"secret" not in failed.data
+    assert any(record.exc_info for record in caplog.records)
+    assert _hits(paths) == 1
+
+
+@pytest.mark.parametrize("kind", ["miss", "hit", "unknown", "malformed", "bad key"])
+def test_both_paths_count_a_request_once(kind: str) -> None:
+    remaining = []
+    for ask in ("served", "flask_only"):
+        paths = Paths(_container(LOGISTIC_RATE_LIMIT="1000/minute"))
+        sno = shipment_with(paths.container, HISTORY)
+        if kind == "hit":
+            paths.container.tracking().body(sno)  # cached, counting nothing
+        query = {"unknown": "sno=9000000", "malformed": "sno=x1"}.get(kind, f"sno={sno}")
+        headers = {"Authorization": "Bearer wrong"} if kind == "bad key" else {}
+        answer = getattr(paths, ask).get(f"/query?{query}", headers=headers)
+        remaining.append(answer.headers.get("X-RateLimit-Remaining"))
+        assert _hits(paths) == 1, ask
+    assert remaining[0] == remaining[1]
+
+
 def test_a_key_with_pii_read_gets_the_full_body_and_others_the_masked_one(paths: Paths) -> None:
     sno = shipment_with(paths.container, HISTORY)
     reader = bearer(key_with(paths.container, Scope.PII_READ))

@@ -54,6 +54,7 @@ class DirectCommands:
     def __init__(self, client: redis.Redis) -> None:
         self._pool = client.connection_pool
         self._pid = os.getpid()
+        self._fork_lock = threading.Lock()
         # redis-py's connections (untyped there) of the pool's connection class.
         self._idle: deque[Any] = deque()
 
@@ -75,9 +76,12 @@ class DirectCommands:
 
     def _take(self) -> Any:
         if self._pid != os.getpid():
-            # A forked child: the parent's sockets are not its to use.
-            self._idle = deque()
-            self._pid = os.getpid()
+            # A forked child: the parent's sockets are not its to use. Reset once, or a
+            # connection put back on a deque another thread replaced would be lost.
+            with self._fork_lock:
+                if self._pid != os.getpid():
+                    self._idle = deque()
+                    self._pid = os.getpid()
         try:
             return self._idle.pop()
         except IndexError:
@@ -90,7 +94,9 @@ _SHARED_LOCK = threading.Lock()
 
 def direct_commands(client: redis.Redis) -> DirectCommands:
     """`client`'s one DirectCommands: the adapters on one client share its connections,
-    so a worker thread keeps at most one for them all."""
+    so a worker thread keeps at most one for them all. Held by weak reference: the
+    registry keeps no client alive (a DirectCommands holds the pool, not the client).
+    Two clients on one pool get one each."""
     with _SHARED_LOCK:
         direct = _SHARED.get(client)
         if direct is None:

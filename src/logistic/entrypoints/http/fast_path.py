@@ -13,6 +13,7 @@ the misses too.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -38,6 +39,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _SNO_ONLY = re.compile(r"sno=([0-9]{1,19})")
 _JSON = "application/json; charset=utf-8"
 
+log = logging.getLogger(__name__)
+
 
 class FastPath:
     """WSGI middleware in front of the Flask app (`app.wsgi_app`)."""
@@ -49,13 +52,7 @@ class FastPath:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/query":
             return self._app(environ, start_response)
-        try:
-            answer = self._answer(environ)
-        except Exception:
-            # Failed before the request was counted (once counted, `_answer` answers
-            # every error itself): Flask answers, counting it, as if this piece failed
-            # to exist, and logs the error if it fails there too.
-            answer = None
+        answer = self._answer(environ)
         if answer is None:
             return self._app(environ, start_response)
         if isinstance(answer, tuple):
@@ -70,16 +67,26 @@ class FastPath:
     ) -> tuple[bytes, list[tuple[str, str]]] | Response | None:
         """The body of a plain /query and its quota headers, or its error response;
         None when Flask must answer."""
-        sno = _plain_sno(environ.get("QUERY_STRING", ""))
-        settings = self._container.settings()
-        view = None if sno is None else self._view(environ, settings)
-        if sno is None or view is None:
-            return None
-        client = environ_client(environ, settings.trusted_proxies)
         try:
-            counted = self._container.quick_query().cached(client, sno, view)
-        except DomainError as error:  # a 429: counted once, answered as Flask would
+            sno = _plain_sno(environ.get("QUERY_STRING", ""))
+            settings = self._container.settings()
+            view = None if sno is None else self._view(environ, settings)
+            if sno is None or view is None:
+                return None
+            client = environ_client(environ, settings.trusted_proxies)
+            quick_query = self._container.quick_query()
+        except Exception:
+            # Nothing is counted yet: Flask answers, and counts, as if this piece did not
+            # exist. Logged, so that a broken fast path does not pass for a slow one.
+            log.warning("the fast path failed before counting; Flask answers", exc_info=True)
+            return None
+        try:
+            counted = quick_query.cached(client, sno, view)
+        except DomainError as error:  # a 429 over the quota: answered as Flask would
             return domain_error_response(error)
+        except Exception as error:
+            # It may have been counted: answered here, never handed on to be counted again.
+            return unexpected_error_response(error)
         limits = rate_limit_headers(counted.allowance)
         try:
             if counted.unknown:
