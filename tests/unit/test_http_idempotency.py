@@ -146,18 +146,25 @@ def test_a_malformed_idempotency_key_is_400(
     assert statuses(container, sno) == [C]
 
 
-def test_a_retry_after_the_answer_was_lost_appends_nothing_more(
-    client: FlaskClient, container: Container, key: str
+def _lose_the_answer(
+    client: FlaskClient, container: Container, key: str, sno: int, headers: dict[str, str]
 ) -> None:
-    # The event is committed, then keeping the answer fails (as when the process dies
-    # there): the key stays claimed without an answer until its lease passes.
-    sno = shipment_with(container, [C, PR, IT])
-    headers = {"Idempotency-Key": "lost-answer"}
+    """POST one more hop with `headers`: its event is committed, then keeping the answer
+    fails (as when the process dies there), so the key stays claimed without an answer
+    until its lease passes."""
     keys = container.idempotency_keys()
     with patch.object(keys, "complete", side_effect=StorageUnavailable("database gone")):
         lost = post_event(client, sno, ONE_MORE_HOP, key, headers)
     assert_error(lost, 503)
     assert statuses(container, sno) == [C, PR, IT, IT]
+
+
+def test_a_retry_after_the_answer_was_lost_appends_nothing_more(
+    client: FlaskClient, container: Container, key: str
+) -> None:
+    sno = shipment_with(container, [C, PR, IT])
+    headers = {"Idempotency-Key": "lost-answer"}
+    _lose_the_answer(client, container, key, sno, headers)
     assert_error(post_event(client, sno, ONE_MORE_HOP, key, headers), 409)
 
     container.clock().advance(LEASE + timedelta(seconds=1))
@@ -236,9 +243,7 @@ def test_a_retry_racing_the_request_it_retries_gets_its_event(
     # the retry's own append.
     sno = shipment_with(container, [C, PR, IT])
     headers = {"Idempotency-Key": "slow"}
-    keys = container.idempotency_keys()
-    with patch.object(keys, "complete", side_effect=StorageUnavailable("slow")):
-        assert_error(post_event(client, sno, ONE_MORE_HOP, key, headers), 503)
+    _lose_the_answer(client, container, key, sno, headers)
     container.clock().advance(LEASE + timedelta(seconds=1))
     shipments = container.shipments()
     stored = shipments.claim
