@@ -9,15 +9,12 @@ reads the same order, in a shuffled order, and its CPU time (`process_time`:
 this process only, MariaDB's work is not counted) is added up:
 
 * repository.get: the service's read as shipped (pool checkout included);
-* held connection: the repository's own read (`_load`) on a Connection kept
-  open, as a per-thread connection would do it;
-* Core execute: the same statement on that Connection, rows built into a
-  Shipment by index instead of by name;
+* held connection: the repository's own read (`_load`: the statement on the
+  driver's cursor, errors translated as Core would) on a Connection kept open;
+* Core execute: the same statement executed by Core on that Connection;
 * exec_driver_sql: the statement compiled once, run as a string through the
   Connection (Core's execution context and result, no compilation or types);
-* DBAPI cursor: the compiled string on the connection's own cursor (no Core
-  execution at all; errors would not be translated, nor dead connections
-  thrown away, as Core does for the service).
+* DBAPI cursor: the bare cursor, as `_load` uses it minus its error handling.
 
 Prints each variant's CPU per read and its ratio to repository.get. Every
 variant's Shipment is checked equal to the repository's for a few snos first.
