@@ -146,17 +146,30 @@ def test_a_malformed_idempotency_key_is_400(
     assert statuses(container, sno) == [C]
 
 
+def _fail_after_the_commit(
+    client: FlaskClient,
+    container: Container,
+    key: str,
+    sno: int,
+    headers: dict[str, str],
+    failing: tuple[object, str],
+) -> None:
+    """POST one more hop with `headers`: its event is committed, then the method named
+    by `failing` fails, and so does the request (503)."""
+    target, method = failing
+    with patch.object(target, method, side_effect=StorageUnavailable("database gone")):
+        failed = post_event(client, sno, ONE_MORE_HOP, key, headers)
+    assert_error(failed, 503)
+    assert statuses(container, sno) == [C, PR, IT, IT]
+
+
 def _lose_the_answer(
     client: FlaskClient, container: Container, key: str, sno: int, headers: dict[str, str]
 ) -> None:
-    """POST one more hop with `headers`: its event is committed, then keeping the answer
-    fails (as when the process dies there), so the key stays claimed without an answer
-    until its lease passes."""
-    keys = container.idempotency_keys()
-    with patch.object(keys, "complete", side_effect=StorageUnavailable("database gone")):
-        lost = post_event(client, sno, ONE_MORE_HOP, key, headers)
-    assert_error(lost, 503)
-    assert statuses(container, sno) == [C, PR, IT, IT]
+    """Keeping the answer fails (as when the process dies there): the key stays claimed
+    without an answer until its lease passes."""
+    answers = (container.idempotency_keys(), "complete")
+    _fail_after_the_commit(client, container, key, sno, headers, answers)
 
 
 def test_a_retry_after_the_answer_was_lost_appends_nothing_more(
@@ -183,13 +196,10 @@ def test_a_retry_after_the_answer_was_lost_appends_nothing_more(
 def _fail_once_past_the_commit(
     client: FlaskClient, container: Container, key: str, sno: int, headers: dict[str, str]
 ) -> None:
-    """POST one more hop with `headers`: its event is committed, then the write-through
-    fails, so the request fails and its key is released (a retry may come at once)."""
-    tracking = container.tracking()
-    with patch.object(tracking, "refresh", side_effect=StorageUnavailable("blip")):
-        failed = post_event(client, sno, ONE_MORE_HOP, key, headers)
-    assert_error(failed, 503)
-    assert statuses(container, sno) == [C, PR, IT, IT]
+    """The write-through fails: the request fails and its key is released (a retry may
+    come at once)."""
+    write_through = (container.tracking(), "refresh")
+    _fail_after_the_commit(client, container, key, sno, headers, write_through)
 
 
 def test_a_retry_after_a_failure_past_the_commit_appends_nothing_more(
