@@ -478,9 +478,10 @@ def _load(connection: Connection, sno: int) -> Shipment | None:
     )
 
 
-# Each statement compiled once per dialect: its SQL, and the order of its parameters
-# for a driver that takes them by position (None for one that takes them by name).
-_COMPILED: dict[tuple[int, str], tuple[str, tuple[str, ...] | None]] = {}
+# Each statement compiled once per dialect and driver (PyMySQL and mysqlclient mark
+# parameters differently): its SQL, and the order of its parameters for a driver that
+# takes them by position (None for one that takes them by name).
+_COMPILED: dict[tuple[int, str, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
 def _driver_rows(
@@ -497,7 +498,7 @@ def _driver_rows(
     the connection then invalidated), so `storage_errors` and `read` treat it alike.
     """
     dialect = connection.dialect
-    key = (id(statement), dialect.name)
+    key = (id(statement), dialect.name, dialect.driver)
     if key not in _COMPILED:
         compiled = statement.compile(dialect=dialect)
         order = tuple(compiled.positiontup or ()) if compiled.positional else None

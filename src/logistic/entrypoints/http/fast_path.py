@@ -80,15 +80,10 @@ class FastPath:
             # exist. Logged, so that a broken fast path does not pass for a slow one.
             log.warning("the fast path failed before counting; Flask answers", exc_info=True)
             return None
+        limits: list[tuple[str, str]] = []
         try:
-            counted = quick_query.cached(client, sno, view)
-        except DomainError as error:  # a 429 over the quota: answered as Flask would
-            return domain_error_response(error)
-        except Exception as error:
-            # It may have been counted: answered here, never handed on to be counted again.
-            return unexpected_error_response(error)
-        limits = rate_limit_headers(counted.allowance)
-        try:
+            counted = quick_query.cached(client, sno, view)  # a 429 is raised here
+            limits = rate_limit_headers(counted.allowance)
             if counted.unknown:
                 raise ShipmentNotFound(sno)
             body = counted.body
@@ -96,7 +91,8 @@ class FastPath:
                 tracking = self._container.tracking()
                 body = tracking.uncached_body(sno, view, negative_checked=True)
         except Exception as error:
-            # Flask adds the quota headers to its error responses too.
+            # Counted (perhaps): answered here, never handed on to be counted again,
+            # with the quota headers Flask adds to its error responses too.
             response = (
                 domain_error_response(error)
                 if isinstance(error, DomainError)
