@@ -240,11 +240,13 @@ class SqlShipmentRepository:
         if not 0 < sno <= _MAX_KEY:
             return None
         with storage_errors():
-            found = _read(
+            # Half the /query misses ask this after their read (Tracking._moved_on): on
+            # the driver's cursor too, as `_load` reads.
+            rows = _read(
                 self._reader,
-                lambda connection: connection.execute(_EVENT_COUNT, {"sno": sno}).scalar(),
+                lambda connection: _driver_rows(connection, _EVENT_COUNT, {"sno": sno}),
             )
-        return None if found is None else int(found)
+        return int(rows[0][0]) if rows else None
 
     def claim(self, key: str) -> WriteClaim | None:
         query = select(event_claims.c.fingerprint, event_claims.c.claimed_at).where(
