@@ -105,3 +105,4 @@ def test_a_read_on_a_connection_the_server_closed_is_tried_again(
     found = getattr(container.shipments(), read)(shipment.sno)
 
     assert found == (shipment if read == "get" else len(shipment.events))
+    assert reads.pool.checkedout() == 0  # the dead connection was not kept from the pool

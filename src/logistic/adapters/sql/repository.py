@@ -22,8 +22,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import PoolProxiedConnection
 
 from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
@@ -135,10 +136,10 @@ class SqlShipmentRepository:
         if not 0 < sno <= _MAX_KEY:
             return None
         with storage_errors():
-            found = _read(self._replica, lambda connection: _load(connection, sno))
+            found = _shipment(_read_rows(self._replica, _SHIPMENT, {"sno": sno}))
             if found is None and self._replica is not self._reader:
                 # An order created a moment ago may not have reached the replica yet.
-                found = _read(self._reader, lambda connection: _load(connection, sno))
+                found = _shipment(_read_rows(self._reader, _SHIPMENT, {"sno": sno}))
         return found
 
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
@@ -242,10 +243,7 @@ class SqlShipmentRepository:
         with storage_errors():
             # Half the /query misses ask this after their read (Tracking._moved_on): on
             # the driver's cursor too, as `_load` reads.
-            rows = _read(
-                self._reader,
-                lambda connection: _driver_rows(connection, _EVENT_COUNT, {"sno": sno}),
-            )
+            rows = _read_rows(self._reader, _EVENT_COUNT, {"sno": sno})
         return int(rows[0][0]) if rows else None
 
     def claim(self, key: str) -> WriteClaim | None:
@@ -461,7 +459,11 @@ _STATUSES = {status.value: status for status in Status}
 
 
 def _load(connection: Connection, sno: int) -> Shipment | None:
-    rows = _driver_rows(connection, _SHIPMENT, {"sno": sno})
+    return _shipment(_driver_rows(connection, _SHIPMENT, {"sno": sno}))
+
+
+def _shipment(rows: list[tuple[Any, ...]]) -> Shipment | None:
+    """The Shipment of _SHIPMENT's rows; None without any."""
     if not rows:
         return None
     # The columns in _SHIPMENT's order: the order's and its recipient's (repeated on
@@ -492,20 +494,69 @@ def _load(connection: Connection, sno: int) -> Shipment | None:
 _COMPILED: dict[tuple[int, str, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
+def _read_rows(
+    engine: Engine, statement: Select[Any], params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """`_driver_rows` outside any transaction, on a connection of `engine`'s pool,
+    tried once more on a fresh connection when the first was dead (as `_read`).
+
+    The pool lends the driver's connection itself: a Core Connection around it (its
+    construction, its close) cost the reads of a /query miss a tenth of the workers'
+    Python time under load (py-spy).
+    """
+    try:
+        return _pooled_rows(engine, statement, params)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return _pooled_rows(engine, statement, params)
+
+
+def _pooled_rows(
+    engine: Engine, statement: Select[Any], params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    dialect = engine.dialect
+    try:
+        pooled = engine.raw_connection()
+    except dialect.loaded_dbapi.Error as error:
+        # Raised as Core's `connect` raises it (the pool hands the driver's error on).
+        gone = dialect.is_disconnect(error, None, None)
+        raise DBAPIError.instance(
+            None, None, error, dialect.loaded_dbapi.Error, connection_invalidated=gone
+        ) from error
+    try:
+        return _cursor_rows(pooled, dialect, statement, params, pooled.invalidate)
+    finally:
+        pooled.close()  # back to the pool (an invalidated one is thrown away)
+
+
 def _driver_rows(
     connection: Connection, statement: Select[Any], params: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
     """The rows of a Core `statement`, fetched on the driver's own cursor of
-    `connection`, in its transaction if it has one.
+    `connection`, in its transaction if it has one."""
+    return _cursor_rows(
+        connection.connection, connection.dialect, statement, params, connection.invalidate
+    )
+
+
+def _cursor_rows(
+    pooled: PoolProxiedConnection,
+    dialect: Dialect,
+    statement: Select[Any],
+    params: dict[str, Any],
+    invalidate: Callable[[BaseException], None],
+) -> list[tuple[Any, ...]]:
+    """The rows of a Core `statement`, fetched on the driver's own cursor of `pooled`.
 
     A /query miss reads a shipment this way: Core's execution around the driver (its
     context, result and row objects, a type processor per value) cost a miss more CPU
     than the driver and the rendering together. The rows are the driver's: DATETIMEs
     naive (strings on SQLite), read by `_utc`. A driver error is raised as Core
     would raise it (DBAPIError, `connection_invalidated` when the server has gone,
-    the connection then invalidated), so `storage_errors` and `read` treat it alike.
+    the connection then `invalidate`d), so `storage_errors` and the retries treat it
+    alike.
     """
-    dialect = connection.dialect
     key = (id(statement), dialect.name, dialect.driver)
     if key not in _COMPILED:
         compiled = statement.compile(dialect=dialect)
@@ -513,7 +564,7 @@ def _driver_rows(
         _COMPILED[key] = (str(compiled), order)
     sql, order = _COMPILED[key]
     args: Any = params if order is None else tuple(params[name] for name in order)
-    driver_connection = connection.connection.driver_connection
+    driver_connection = pooled.driver_connection
     assert driver_connection is not None  # None only once the connection is closed
     cursor = driver_connection.cursor()
     try:
@@ -522,7 +573,7 @@ def _driver_rows(
     except dialect.loaded_dbapi.Error as error:
         gone = dialect.is_disconnect(error, driver_connection, cursor)
         if gone:
-            connection.invalidate(error)
+            invalidate(error)
         raise DBAPIError.instance(
             sql, args, error, dialect.loaded_dbapi.Error, connection_invalidated=gone
         ) from error
