@@ -9,6 +9,8 @@ app and gets its JSON 400; SIGTERM and SIGINT finish the requests in flight.
 
 from __future__ import annotations
 
+import sys
+
 from flask import Flask
 from granian.constants import HTTPModes, Interfaces
 from granian.log import LogLevels
@@ -19,6 +21,12 @@ from logistic.entrypoints.http import create_app
 from logistic.settings import Settings
 
 GRACEFUL_SECONDS = 20
+# How long a worker's thread may hold the GIL while another waits for it (CPython's
+# default is 5 ms). A thread back from a database or Redis reply waited up to that
+# behind its sibling's Python: /query misses at 1M orders, 8 runs of each
+# alternated, p99 8.9 ms (median) at 1 ms against 10.2 ms at 5 ms, at the same
+# throughput (1,799 and 1,841 req/s).
+SWITCH_INTERVAL_S = 0.001
 
 
 class Server:
@@ -46,4 +54,5 @@ class Server:
     def load(self) -> Flask:
         # Called in each worker after the fork, so connections are never shared
         # between processes.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         return create_app(Container(settings=self._settings))
