@@ -776,3 +776,47 @@ def test_a_batch_larger_than_one_statement_is_stored_whole(shipment_backend: Bac
         assert found is not None
         assert found.recipient.address == long_text
         assert found.events[0].note == long_text
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("first", ["pymysql", "mysqldb"])
+def test_each_mysql_driver_is_handed_the_read_in_its_own_parameter_style(
+    mariadb_engine: Engine,
+    mysqlclient_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    first: str,
+) -> None:
+    """PyMySQL takes `%(sno)s` and a dict, mysqlclient `%s` and a tuple. Both accept the
+    other's too, so only what their cursors are handed tells whether the SQL compiled
+    for one driver was kept for the other (the cache keyed by dialect name alone)."""
+    import MySQLdb.cursors
+    import pymysql.cursors
+
+    from logistic.adapters.sql import repository as sql_repository
+
+    monkeypatch.setattr(sql_repository, "_COMPILED", {})
+    handed: dict[str, tuple[str, object]] = {}
+    for name, cursor in (("pymysql", pymysql.cursors.Cursor), ("mysqldb", MySQLdb.cursors.Cursor)):
+        execute = cursor.execute
+
+        def watched(
+            self: Any, query: str | bytes, args: object = None, *, _n: str = name, _e: Any = execute
+        ) -> Any:
+            sql = query if isinstance(query, str) else query.decode()
+            if "tracking_events" in sql:  # the read, not a connection's own set-up
+                handed.setdefault(_n, (sql, args))
+            return _e(self, query, args)
+
+        monkeypatch.setattr(cursor, "execute", watched)
+    engines = {"pymysql": mariadb_engine, "mysqldb": mysqlclient_engine}
+    SqlLocationCatalog(mariadb_engine).sync(LOGISTICS_CENTERS)
+    [stored] = SqlShipmentRepository(mariadb_engine).add_many(generated(1, seed=5))
+    handed.clear()
+
+    for name in sorted(engines, key=lambda name: name != first):
+        assert SqlShipmentRepository(engines[name]).get(stored.sno) == stored
+
+    assert "%(sno)s" in handed["pymysql"][0]
+    assert handed["pymysql"][1] == {"sno": stored.sno}
+    assert "%(sno)s" not in handed["mysqldb"][0]
+    assert handed["mysqldb"][1] == (stored.sno,)
