@@ -241,8 +241,8 @@ class SqlShipmentRepository:
         if not 0 < sno <= _MAX_KEY:
             return None
         with storage_errors():
-            # Half the /query misses ask this after their read (Tracking._moved_on): on
-            # the driver's cursor too, as `_load` reads.
+            # A /query miss on a parcel not yet delivered or returned asks this right
+            # after its read (Tracking._moved_on): read as `get` reads.
             rows = _read_rows(self._reader, _EVENT_COUNT, {"sno": sno})
         return int(rows[0][0]) if rows else None
 
