@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import Pool, PoolProxiedConnection
 
 from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
@@ -525,7 +526,7 @@ def _pooled_rows(
             None, None, error, dialect.loaded_dbapi.Error, connection_invalidated=gone
         ) from error
     try:
-        return _cursor_rows(pooled, dialect, statement, params, pooled.invalidate)
+        return _cursor_rows(pooled, engine.pool, dialect, statement, params, pooled.invalidate)
     finally:
         pooled.close()  # back to the pool (an invalidated one is thrown away)
 
@@ -536,26 +537,39 @@ def _driver_rows(
     """The rows of a Core `statement`, fetched on the driver's own cursor of
     `connection`, in its transaction if it has one."""
     return _cursor_rows(
-        connection.connection, connection.dialect, statement, params, connection.invalidate
+        connection.connection,
+        connection.engine.pool,
+        connection.dialect,
+        statement,
+        params,
+        connection.invalidate,
     )
 
 
 def _cursor_rows(
     pooled: PoolProxiedConnection,
+    pool: Pool,
     dialect: Dialect,
     statement: Select[Any],
     params: dict[str, Any],
     invalidate: Callable[[BaseException], None],
 ) -> list[tuple[Any, ...]]:
-    """The rows of a Core `statement`, fetched on the driver's own cursor of `pooled`.
+    """The rows of a Core `statement` (one built once, at import: the compiled SQL is
+    kept by its id), fetched on the driver's own cursor of `pooled`, a connection of
+    `pool`.
 
     A /query miss reads a shipment this way: Core's execution around the driver (its
     context, result and row objects, a type processor per value) cost a miss more CPU
     than the driver and the rendering together. The rows are the driver's: DATETIMEs
-    naive (strings on SQLite), read by `_utc`. A driver error is raised as Core
-    would raise it (DBAPIError, `connection_invalidated` when the server has gone,
-    the connection then `invalidate`d), so `storage_errors` and the retries treat it
-    alike.
+    naive (strings on SQLite), read by `_utc`.
+
+    Failures are handled as Core handles them. A driver error is raised as a
+    DBAPIError, so `storage_errors` and the retries treat it alike. When the server
+    has gone (`connection_invalidated`), the connection is `invalidate`d and so is
+    every older one in the pool, replaced at its next checkout: after a restart they
+    are all dead, and a retry must not be lent another. Anything else (an interrupt
+    while the reply was being read among them) invalidates the connection too, since
+    what is left unread would answer the next query on it.
     """
     key = (id(statement), dialect.name, dialect.driver)
     if key not in _COMPILED:
@@ -566,19 +580,29 @@ def _cursor_rows(
     args: Any = params if order is None else tuple(params[name] for name in order)
     driver_connection = pooled.driver_connection
     assert driver_connection is not None  # None only once the connection is closed
-    cursor = driver_connection.cursor()
+    cursor = None
     try:
+        cursor = driver_connection.cursor()
         cursor.execute(sql, args)
-        return list(cursor.fetchall())
+        rows = list(cursor.fetchall())
+        cursor.close()
     except dialect.loaded_dbapi.Error as error:
         gone = dialect.is_disconnect(error, driver_connection, cursor)
         if gone:
+            # As Core's own disconnect handling (Connection._handle_dbapi_exception).
+            pool._invalidate(pooled, error, _checkin=False)
             invalidate(error)
+        elif cursor is not None:
+            # The connection stays; closing a cursor on a dead one raises, so only here.
+            with contextlib.suppress(dialect.loaded_dbapi.Error):
+                cursor.close()
         raise DBAPIError.instance(
             sql, args, error, dialect.loaded_dbapi.Error, connection_invalidated=gone
         ) from error
-    finally:
-        cursor.close()
+    except BaseException as error:
+        invalidate(error)
+        raise
+    return rows
 
 
 def _utc(value: datetime | str) -> datetime:
