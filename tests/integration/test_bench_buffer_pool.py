@@ -8,13 +8,12 @@ the misses read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from bench.buffer_pool import TABLES, warm_statements
 from bench.run import mariadb
+
 from logistic.adapters.sql.migrate import upgrade
 from logistic.container import Container
 from logistic.domain.centers import LOGISTICS_CENTERS
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.mariadb
 
 
 @pytest.fixture
-def seeded_url(fresh_mariadb_url: str, tmp_path: Path) -> Iterator[str]:
+def seeded_url(fresh_mariadb_url: str, tmp_path: Path) -> str:
     settings = Settings.from_environ(
         {"LOGISTIC_HOME": str(tmp_path), "LOGISTIC_DATABASE_URL": fresh_mariadb_url}
     )
@@ -35,7 +34,7 @@ def seeded_url(fresh_mariadb_url: str, tmp_path: Path) -> Iterator[str]:
         container.fake_orders().create(20)
     finally:
         container.shutdown_resources()
-    yield fresh_mariadb_url
+    return fresh_mariadb_url
 
 
 def test_every_warm_statement_reads_the_index_it_names(seeded_url: str) -> None:

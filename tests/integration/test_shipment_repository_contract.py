@@ -644,7 +644,8 @@ def driver_statements(engine: Engine, action: Callable[[], object]) -> list[str]
     ]
 
 
-def test_reading_a_shipment_is_one_query(sql_shipment_backend: Backend) -> None:
+def test_reading_a_shipment_is_one_query_of_its_order_row(sql_shipment_backend: Backend) -> None:
+    """The order's snapshot holds its recipient and events (adapters/sql/snapshot.py)."""
     repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
     assert engine is not None
     [stored] = repository.add_many(generated(1, seed=3))
@@ -652,7 +653,9 @@ def test_reading_a_shipment_is_one_query(sql_shipment_backend: Backend) -> None:
     sent = driver_statements(engine, lambda: repository.get(stored.sno))
 
     assert len(sent) == 1
-    assert "tracking_events" in sent[0]
+    assert "FROM orders" in sent[0]
+    assert "recipients" not in sent[0]
+    assert "tracking_events" not in sent[0]
 
 
 def test_a_batch_costs_the_same_round_trips_whatever_its_size(
@@ -803,7 +806,7 @@ def test_each_mysql_driver_is_handed_the_read_in_its_own_parameter_style(
             self: Any, query: str | bytes, args: object = None, *, _n: str = name, _e: Any = execute
         ) -> Any:
             sql = query if isinstance(query, str) else query.decode()
-            if "tracking_events" in sql:  # the read, not a connection's own set-up
+            if "FROM orders" in sql:  # the read, not a connection's own set-up
                 handed.setdefault(_n, (sql, args))
             return _e(self, query, args)
 

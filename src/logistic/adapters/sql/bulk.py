@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from logistic.adapters.sql.snapshot import snapshot_text
+from logistic.adapters.sql.snapshot import stored_time as _stored
 from logistic.adapters.sql.status_counts import add_to_counts, stored
 from logistic.adapters.sql.tables import orders, recipients, tracking_events
 from logistic.domain.model import Shipment
@@ -34,7 +35,6 @@ _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 # PyMySQL's own bound for a multi-row INSERT, in characters here: at most 4 MB of
 # UTF-8, under every server's default max_allowed_packet.
 _MAX_STATEMENT = 1_024_000
-_STORED = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 # Text that means the same, unescaped, between single quotes in every SQL mode.
 _SAFE_TEXT = re.compile(r"[0-9A-Za-z _:.-]*")
 
@@ -51,6 +51,7 @@ _ORDER_COLUMNS = (
     "last_event_at",
     "delivered_at",
     "event_count",
+    "snapshot",
 )
 _EVENT_COLUMNS = ("order_sno", "id", "status", "location_id", "occurred_at", "note")
 
@@ -85,19 +86,6 @@ def event_ids(
         next_id += count
 
 
-def _stored(at: datetime) -> str:
-    """`at` as a UtcDateTime column holds it: naive UTC text, always with microseconds.
-
-    SQLAlchemy's format for SQLite, which MariaDB parses too. Written from the
-    fields (cheaper than isoformat, which formats and cuts an offset), so it holds
-    only digits and " -:." whatever the instant.
-    """
-    if at.tzinfo is not UTC:
-        # Shipment and TrackingEvent keep every instant in UTC.
-        raise ValueError(f"not a UTC instant: {at!r}")
-    return _STORED % (at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
-
-
 def _insert(connection: Connection, table: Table, columns: Sequence[str]) -> str:
     quote = connection.dialect.identifier_preparer.quote
     names = ", ".join(quote(table.c[column].name) for column in columns)
@@ -116,7 +104,7 @@ def _insert_bound(
     for shipment, ids in event_ids(shipments, first_event_id):
         recipient = shipment.recipient
         recipient_rows.append((recipient.id, recipient.name, recipient.phone, recipient.address))
-        order_rows.append(_order_values(shipment))
+        order_rows.append(_order_values(shipment, ids))
         sno = shipment.sno
         event_rows.extend(
             (
@@ -141,7 +129,7 @@ def _insert_bound(
             connection.exec_driver_sql(f"{_insert(connection, table, columns)}({markers})", rows)
 
 
-def _order_values(shipment: Shipment) -> tuple[object, ...]:
+def _order_values(shipment: Shipment, ids: range) -> tuple[object, ...]:
     current = shipment.current_status
     last_event_at = shipment.last_event_at
     delivered_at = shipment.delivered_at
@@ -157,6 +145,7 @@ def _order_values(shipment: Shipment) -> tuple[object, ...]:
         None if last_event_at is None else _stored(last_event_at),
         None if delivered_at is None else _stored(delivered_at),
         len(shipment.events),
+        snapshot_text(shipment, ids),
     )
 
 
@@ -233,7 +222,8 @@ def _insert_literals(
         order_rows.append(
             f"({sno:d},{recipient.id:d},{shipment.origin_id:d},{shipment.destination_id:d},"
             f"'{_stored(shipment.created_at)}','{_stored(shipment.promised_by)}',"
-            f"{_current_literals(shipment, stamps)},{len(events):d})"
+            f"{_current_literals(shipment, stamps)},{len(events):d},"
+            f"{quote(snapshot_text(shipment, ids, stamps))})"
         )
     for table, columns, rows in (
         (recipients, _RECIPIENT_COLUMNS, recipient_rows),

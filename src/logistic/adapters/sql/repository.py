@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -30,6 +30,8 @@ from sqlalchemy.pool import Pool, PoolProxiedConnection
 from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
+from logistic.adapters.sql.snapshot import from_snapshot, snapshot_text
+from logistic.adapters.sql.snapshot import utc as _utc
 from logistic.adapters.sql.status_counts import add_to_counts, stored
 from logistic.adapters.sql.tables import (
     event_claims,
@@ -88,6 +90,19 @@ _SHIPMENT = (
     # table per lookup; _load sorts the few rows by event id instead.
 )
 
+# A /query miss: the order's row alone, its snapshot used when it is current (see
+# adapters/sql/snapshot.py); _SHIPMENT otherwise.
+_ORDER_ROW = select(
+    orders.c.sno,
+    orders.c.origin_id,
+    orders.c.destination_id,
+    orders.c.created_at,
+    orders.c.promised_by,
+    orders.c.recipient_id,
+    orders.c.event_count,
+    orders.c.snapshot,
+).where(orders.c.sno == bindparam("sno"))
+
 # The version a /query miss checks after filling the cache (built once, as _SHIPMENT:
 # building the expression per call cost as much as running it).
 _EVENT_COUNT = select(orders.c.event_count).where(orders.c.sno == bindparam("sno"))
@@ -137,10 +152,10 @@ class SqlShipmentRepository:
         if not 0 < sno <= _MAX_KEY:
             return None
         with storage_errors():
-            found = _shipment(_read_rows(self._replica, _SHIPMENT, {"sno": sno}))
+            found = _read_shipment(self._replica, sno)
             if found is None and self._replica is not self._reader:
                 # An order created a moment ago may not have reached the replica yet.
-                found = _shipment(_read_rows(self._reader, _SHIPMENT, {"sno": sno}))
+                found = _read_shipment(self._reader, sno)
         return found
 
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
@@ -233,6 +248,9 @@ class SqlShipmentRepository:
                 _store_claim(connection, claim, sno, event_id)
             shipment = _load(connection, sno)
             assert shipment is not None  # we just updated it, inside this transaction
+            connection.execute(
+                update(orders).where(orders.c.sno == sno).values(snapshot=snapshot_text(shipment))
+            )
             before = shipment.events[-2].status if len(shipment.events) > 1 else None
             if before is not event.status:
                 add_to_counts(connection, {stored(before): -1, stored(event.status): 1})
@@ -459,6 +477,19 @@ def _exists(connection: Connection, sno: int) -> bool:
 _STATUSES = {status.value: status for status in Status}
 
 
+def _read_shipment(engine: Engine, sno: int) -> Shipment | None:
+    """The shipment `sno` on `engine`, from its order's snapshot when that is current,
+    else from the tables (one more round trip)."""
+    rows = _read_rows(engine, _ORDER_ROW, {"sno": sno})
+    if not rows:
+        return None
+    *order, event_count, text = rows[0]
+    found = from_snapshot(order, event_count, text)
+    if found is None:
+        found = _shipment(_read_rows(engine, _SHIPMENT, {"sno": sno}))
+    return found
+
+
 def _load(connection: Connection, sno: int) -> Shipment | None:
     return _shipment(_driver_rows(connection, _SHIPMENT, {"sno": sno}))
 
@@ -603,12 +634,6 @@ def _cursor_rows(
         invalidate(error)
         raise
     return rows
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A DATETIME as the driver reads it (naive UTC; SQLite's is text), made aware."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC)
 
 
 def _location(row: Row[Any]) -> Location:
