@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.migrate import upgrade
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.adapters.sql.snapshot import MAX_EVENTS
 from logistic.adapters.sql.tables import orders
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.model import Shipment, TrackingEvent
@@ -90,8 +91,17 @@ def test_an_event_appended_by_an_older_release_is_read_from_the_tables(
     repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
     assert engine is not None
     [stored] = repository.add_many([new_shipment(created())])
-    # What a release before 0008 writes: the event and the order's row, no snapshot.
+    # What a release before 0008 writes: the event (its id from the sequence) and the
+    # order's row, no snapshot.
     with engine.begin() as connection:
+        event_id = connection.execute(
+            text("SELECT next_value FROM sequences WHERE name = 'tracking_events.id'")
+        ).scalar_one()
+        connection.execute(
+            text(
+                "UPDATE sequences SET next_value = next_value + 1 WHERE name = 'tracking_events.id'"
+            )
+        )
         connection.execute(
             text(
                 "UPDATE orders SET event_count = event_count + 1,"
@@ -104,7 +114,7 @@ def test_an_event_appended_by_an_older_release_is_read_from_the_tables(
                 "INSERT INTO tracking_events (id, order_sno, status, location_id, occurred_at)"
                 " VALUES (:id, :sno, 'Package Received', 2, '2026-03-14 01:00:00.000000')"
             ),
-            {"id": 10**9, "sno": stored.sno},
+            {"id": event_id, "sno": stored.sno},
         )
 
     read = repository.get(stored.sno)
@@ -116,19 +126,59 @@ def test_an_event_appended_by_an_older_release_is_read_from_the_tables(
     appended = repository.append_event(stored.sno, later, expected_events=2)
     assert len(json.loads(snapshots(engine)[stored.sno] or "")["events"]) == 3
     assert repository.get(stored.sno) == appended
+    assert appended.statuses == (Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT)
 
 
-@pytest.mark.parametrize("broken", ["{", '{"recipient": [], "events": []}'])
+@pytest.mark.parametrize(
+    ("broken", "events"),
+    [
+        ("{", 1),
+        ('{"recipient": [], "events": []}', 1),
+        ('{"recipient": [], "events": []}', 0),
+        ("null", 0),
+        ("[]", 0),
+        ('{"recipient": ["n", "p", "a"], "events": [[1, "Lost", 2, "x", null]]}', 1),
+        ('{"recipient": ["n", "p", "a"], "events": [[1, "Created", 2, "x", null]]}', 1),
+    ],
+)
 def test_a_snapshot_that_does_not_fit_the_row_is_passed_over(
-    sql_shipment_backend: Backend, broken: str
+    sql_shipment_backend: Backend, broken: str, events: int
 ) -> None:
     repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
     assert engine is not None
-    [stored] = repository.add_many([new_shipment(created())])
+    [stored] = repository.add_many([new_shipment(*[created()][:events])])
     with engine.begin() as connection:
         connection.execute(update(orders).where(orders.c.sno == stored.sno).values(snapshot=broken))
 
     assert repository.get(stored.sno) == stored
+
+
+def test_a_history_too_long_for_a_snapshot_is_read_from_the_tables(
+    sql_shipment_backend: Backend,
+) -> None:
+    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
+    assert engine is not None
+    start = NOW - timedelta(days=2)
+    scans = [
+        TrackingEvent(Status.IN_TRANSIT, 13, start + timedelta(minutes=minute))
+        for minute in range(1, MAX_EVENTS)
+    ]
+    [at_most, over] = repository.add_many(
+        [new_shipment(created(start), *scans), new_shipment(created(start), *scans, scans[-1])]
+    )
+    assert len(at_most.events) == MAX_EVENTS
+    assert snapshots(engine)[at_most.sno] is not None
+    assert snapshots(engine)[over.sno] is None
+    assert repository.get(over.sno) == over
+    # One more event takes the first over the bound too; it keeps taking events.
+    later = TrackingEvent(Status.IN_TRANSIT, 13, NOW)
+    appended = repository.append_event(at_most.sno, later, expected_events=MAX_EVENTS)
+    assert snapshots(engine)[at_most.sno] is None
+    assert repository.get(at_most.sno) == appended
+    long_note = TrackingEvent(Status.IN_TRANSIT, 13, NOW, note="包" * 500)
+    [noted] = repository.add_many([new_shipment(created(start), *[long_note] * 140)])
+    assert snapshots(engine)[noted.sno] is None  # over MAX_CHARS
+    assert repository.get(noted.sno) == noted
 
 
 def test_a_snapshot_reads_its_events_in_the_order_they_happened(
@@ -165,6 +215,12 @@ def _orders_stored_before_0008_get_theirs(engine: Engine) -> None:
             if shipment is not None
         ),
     ]
+    start = NOW - timedelta(days=2)
+    scans = [
+        TrackingEvent(Status.IN_TRANSIT, 13, start + timedelta(minutes=minute), note="包" * 500)
+        for minute in range(1, MAX_EVENTS + 1)
+    ]
+    [too_long] = repository.add_many([new_shipment(created(start), *scans)])
     written = snapshots(engine)
 
     # Back to 0007 (the column goes), up again: 0008 fills it from the tables.
@@ -172,7 +228,9 @@ def _orders_stored_before_0008_get_theirs(engine: Engine) -> None:
     upgrade(engine)
 
     refilled = snapshots(engine)
-    assert set(refilled) == {shipment.sno for shipment in shipments}
+    assert set(refilled) == {shipment.sno for shipment in shipments} | {too_long.sno}
+    assert refilled[too_long.sno] is None  # over the bounds, and no aggregate cut off
+    assert repository.get(too_long.sno) == too_long
     for shipment in shipments:
         assert refilled[shipment.sno] is not None, shipment.sno
         assert json.loads(refilled[shipment.sno] or "") == json.loads(written[shipment.sno] or "")

@@ -223,7 +223,7 @@ def _insert_literals(
             f"({sno:d},{recipient.id:d},{shipment.origin_id:d},{shipment.destination_id:d},"
             f"'{_stored(shipment.created_at)}','{_stored(shipment.promised_by)}',"
             f"{_current_literals(shipment, stamps)},{len(events):d},"
-            f"{quote(snapshot_text(shipment, ids, stamps))})"
+            f"{text(snapshot_text(shipment, ids, stamps))})"
         )
     for table, columns, rows in (
         (recipients, _RECIPIENT_COLUMNS, recipient_rows),

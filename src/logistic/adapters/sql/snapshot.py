@@ -15,6 +15,14 @@ order stored before migration 0008, or by an older release during a rolling
 upgrade) or behind is not used: the order is read from the three tables, as
 before, and its next event writes a fresh snapshot.
 
+A history too long for one row (more than MAX_EVENTS events, or more than
+MAX_CHARS characters of JSON: the lifecycle lets In Transit repeat without end)
+gets no snapshot, and is read from the tables.
+
+The recipient's contact is copied here: whoever erases or corrects a recipient,
+an event or a note by hand sets the order's snapshot to NULL in the same
+transaction (it is then read from the tables, and rewritten by its next event).
+
 The text: {"recipient": [name, phone, address], "events": [[id, status,
 location_id, occurred_at, note], ...]}, occurred_at naive UTC text as the
 DATETIME columns are written (bulk._stored). Migration 0008 writes the same
@@ -35,6 +43,10 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _DECODE = json.JSONDecoder().decode
 _STATUSES = {status.value: status for status in Status}
 _STORED = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+# Above either, no snapshot (migration 0008 applies the same bounds). 500 events of
+# the longest notes (500 characters) stay far below MariaDB's 16 MiB MEDIUMTEXT.
+MAX_EVENTS = 500
+MAX_CHARS = 65_536
 
 
 def stored_time(at: datetime) -> str:
@@ -59,17 +71,19 @@ def utc(value: datetime | str) -> datetime:
 
 def snapshot_text(
     shipment: Shipment, ids: Sequence[int] | None = None, stamps: Sequence[str] | None = None
-) -> str:
-    """The snapshot of `shipment`. `ids` are its events' ids when they do not carry them
-    yet (a new order's, numbered by the caller); `stamps` their times as stored text,
-    when the caller has them already."""
+) -> str | None:
+    """The snapshot of `shipment`; None when its history is too long for one. `ids` are
+    its events' ids when they do not carry them yet (a new order's, numbered by the
+    caller); `stamps` their times as stored text, when the caller has them already."""
     recipient = shipment.recipient
     events = shipment.events
+    if len(events) > MAX_EVENTS:
+        return None
     if ids is None:
         ids = [event.id for event in events]  # type: ignore[misc]
     if stamps is None:
         stamps = [stored_time(event.occurred_at) for event in events]
-    return _ENCODER.encode(
+    text = _ENCODER.encode(
         {
             "recipient": [recipient.name, recipient.phone, recipient.address],
             "events": [
@@ -78,6 +92,7 @@ def snapshot_text(
             ],
         }
     )
+    return text if len(text) <= MAX_CHARS else None
 
 
 def from_snapshot(order: Sequence[Any], event_count: int, text: str | None) -> Shipment | None:
@@ -90,9 +105,13 @@ def from_snapshot(order: Sequence[Any], event_count: int, text: str | None) -> S
     if text is None:
         return None
     try:
-        document = _DECODE(text)
-    except ValueError:
-        return None  # not written by this module (edited by hand, or cut off)
+        return _shipment(order, event_count, _DECODE(text))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        # Not written by this module: edited by hand, or cut off. The tables answer.
+        return None
+
+
+def _shipment(order: Sequence[Any], event_count: int, document: Any) -> Shipment | None:
     events = document["events"]
     if len(events) != event_count:
         return None
