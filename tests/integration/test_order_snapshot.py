@@ -236,6 +236,7 @@ def _orders_stored_before_0008_get_theirs(engine: Engine) -> None:
         assert json.loads(refilled[shipment.sno] or "") == json.loads(written[shipment.sno] or "")
         assert repository.get(shipment.sno) == shipment
     # Run again on a half-filled column (a migration stopped half-way), it fills the rest.
+    _migrate(engine, command.downgrade, "0008")
     with engine.begin() as connection:
         connection.execute(
             update(orders).where(orders.c.sno <= shipments[5].sno).values(snapshot=None)

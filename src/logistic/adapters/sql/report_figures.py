@@ -5,7 +5,7 @@ rows, and order rows are read only for the orders created after the slot.
 Which index or table serves which figure (see migrations 0003, 0004 and 0006):
 
 * counts by status: the status_counts table, less the orders created after the
-  slot (a range of (created_at));
+  slot (a range of (current_location_id, created_at) for each place);
 * stuck orders: (current_status, last_event_at, created_at), by range for each
   unfinished status;
 * counts by location: (current_location_id, created_at), scanned whole;

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.engine import Connection
 
 from logistic.adapters.sql.tables import NO_STATUS, orders, status_counts
@@ -57,9 +57,18 @@ def counts_as_of(connection: Connection, as_of: datetime) -> Counter[str | None]
             )
         }
     )
+    # Orders created after the slot: a range of (current_location_id, created_at) for each
+    # place an order may be at, the places read from that index first (a few dives).
+    # orders has no index on created_at alone: /fake?num=100 wrote 100 random entries
+    # into it, most of them a page read from disk with Debian's 128 MiB buffer pool.
+    places = connection.execute(select(orders.c.current_location_id).distinct()).scalars().all()
+    located = [place for place in places if place is not None]
+    anywhere: ColumnElement[bool] = orders.c.current_location_id.is_(None)
+    if located:
+        anywhere = anywhere | orders.c.current_location_id.in_(located)
     later = connection.execute(
         select(orders.c.current_status, func.count())
-        .where(orders.c.created_at > as_of)
+        .where(anywhere, orders.c.created_at > as_of)
         .group_by(orders.c.current_status)
     )
     counts.subtract({status: int(count) for status, count in later})

@@ -108,7 +108,6 @@ orders = Table(
     Index(
         "ix_orders_delivered_at_created_at_promised_by", "delivered_at", "created_at", "promised_by"
     ),
-    Index("ix_orders_created_at", "created_at"),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )
