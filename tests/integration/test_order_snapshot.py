@@ -38,6 +38,14 @@ from tests.integration.test_shipment_repository_contract import (
 TRICKY = "'quote' \"double\" back\\slash 100% ; -- \n 包裹 🚚 \\u0041"
 
 
+def parts(backend: Backend) -> tuple[SqlShipmentRepository, Engine]:
+    """The SQL back end's repository and engine."""
+    repository, engine = backend.shipments, backend.engine
+    assert isinstance(repository, SqlShipmentRepository)
+    assert engine is not None
+    return repository, engine
+
+
 def snapshots(engine: Engine) -> dict[int, str | None]:
     with engine.connect() as connection:
         return dict(connection.execute(select(orders.c.sno, orders.c.snapshot)).all())  # type: ignore[arg-type]
@@ -64,9 +72,7 @@ def tricky_shipment() -> list:  # type: ignore[type-arg]
 
 
 def test_every_write_leaves_a_snapshot_equal_to_the_tables(sql_shipment_backend: Backend) -> None:
-    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
-    assert isinstance(repository, SqlShipmentRepository)
-    assert engine is not None
+    repository, engine = parts(sql_shipment_backend)
     one_by_one = repository.add_many([*tricky_shipment(), *generated(20, seed=5)])
     in_bulk = repository.add_in_bulk([*tricky_shipment(), *generated(20, seed=6)])
     target = one_by_one[0]
@@ -88,8 +94,7 @@ def test_every_write_leaves_a_snapshot_equal_to_the_tables(sql_shipment_backend:
 def test_an_event_appended_by_an_older_release_is_read_from_the_tables(
     sql_shipment_backend: Backend,
 ) -> None:
-    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
-    assert engine is not None
+    repository, engine = parts(sql_shipment_backend)
     [stored] = repository.add_many([new_shipment(created())])
     # What a release before 0008 writes: the event (its id from the sequence) and the
     # order's row, no snapshot.
@@ -144,8 +149,7 @@ def test_an_event_appended_by_an_older_release_is_read_from_the_tables(
 def test_a_snapshot_that_does_not_fit_the_row_is_passed_over(
     sql_shipment_backend: Backend, broken: str, events: int
 ) -> None:
-    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
-    assert engine is not None
+    repository, engine = parts(sql_shipment_backend)
     [stored] = repository.add_many([new_shipment(*[created()][:events])])
     with engine.begin() as connection:
         connection.execute(update(orders).where(orders.c.sno == stored.sno).values(snapshot=broken))
@@ -156,8 +160,7 @@ def test_a_snapshot_that_does_not_fit_the_row_is_passed_over(
 def test_a_history_too_long_for_a_snapshot_is_read_from_the_tables(
     sql_shipment_backend: Backend,
 ) -> None:
-    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
-    assert engine is not None
+    repository, engine = parts(sql_shipment_backend)
     start = NOW - timedelta(days=2)
     scans = [
         TrackingEvent(Status.IN_TRANSIT, 13, start + timedelta(minutes=minute))
@@ -185,8 +188,7 @@ def test_a_snapshot_reads_its_events_in_the_order_they_happened(
     sql_shipment_backend: Backend,
 ) -> None:
     """SQLite's json_group_array (migration 0008) does not promise the order of its rows."""
-    repository, engine = sql_shipment_backend.shipments, sql_shipment_backend.engine
-    assert engine is not None
+    repository, engine = parts(sql_shipment_backend)
     [stored] = repository.add_many(generated(1, seed=9))
     assert len(stored.events) > 2
     document = json.loads(snapshots(engine)[stored.sno] or "")
