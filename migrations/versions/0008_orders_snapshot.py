@@ -63,8 +63,11 @@ WHERE orders.sno BETWEEN :low AND :high
     AND orders.snapshot IS NULL
     AND orders.event_count <= :max_events
     AND orders.event_count = COALESCE(stored.events, 0)
-    AND CHAR_LENGTH(COALESCE(stored.history, '')) < :max_chars
 """
+
+# A snapshot longer than the bound is taken back, on either back end: the same bound
+# on the text stored as the service's (MariaDB's JSON is spaced, Python's is not).
+_TOO_LONG = "UPDATE orders SET snapshot = NULL WHERE {where} {length}(snapshot) > :max_chars"
 
 _SQLITE = """
 UPDATE orders SET snapshot = (
@@ -99,12 +102,8 @@ def upgrade() -> None:
         )
     if connection.dialect.name == "sqlite":
         op.execute(sa.text(_SQLITE).bindparams(max_events=MAX_EVENTS))
-        # A snapshot longer than the bound is taken back (SQLite has no cut-off to fear).
-        op.execute(
-            sa.text(
-                "UPDATE orders SET snapshot = NULL WHERE length(snapshot) > :max_chars"
-            ).bindparams(max_chars=MAX_CHARS)
-        )
+        too_long = _TOO_LONG.format(where="", length="length")  # characters on SQLite
+        op.execute(sa.text(too_long).bindparams(max_chars=MAX_CHARS))
         return
     # Each batch committed on its own, on a connection of its own: the migration's
     # runs in one transaction (the DDL above has committed already on MariaDB).
@@ -117,9 +116,13 @@ def upgrade() -> None:
         if low is None:
             return
         statement = sa.text(_MARIADB)
+        too_long = sa.text(
+            _TOO_LONG.format(where="sno BETWEEN :low AND :high AND", length="CHAR_LENGTH")
+        )
         for start in range(int(low), int(high) + 1, BATCH):
-            bounds = {"max_events": MAX_EVENTS, "max_chars": MAX_CHARS}
-            batches.execute(statement, {"low": start, "high": start + BATCH - 1, **bounds})
+            batch = {"low": start, "high": start + BATCH - 1}
+            batches.execute(statement, {**batch, "max_events": MAX_EVENTS})
+            batches.execute(too_long, {**batch, "max_chars": MAX_CHARS})
             batches.commit()
 
 

@@ -144,6 +144,9 @@ def test_an_event_appended_by_an_older_release_is_read_from_the_tables(
         ("[]", 0),
         ('{"recipient": ["n", "p", "a"], "events": [[1, "Lost", 2, "x", null]]}', 1),
         ('{"recipient": ["n", "p", "a"], "events": [[1, "Created", 2, "x", null]]}', 1),
+        ('{"recipient": "npa", "events": []}', 0),
+        ('{"recipient": ["n", "p", 3], "events": []}', 0),
+        ("[" * 100_000 + "]" * 100_000, 0),
     ],
 )
 def test_a_snapshot_that_does_not_fit_the_row_is_passed_over(
@@ -222,7 +225,9 @@ def _orders_stored_before_0008_get_theirs(engine: Engine) -> None:
         TrackingEvent(Status.IN_TRANSIT, 13, start + timedelta(minutes=minute), note="包" * 500)
         for minute in range(1, MAX_EVENTS + 1)
     ]
-    [too_long] = repository.add_many([new_shipment(created(start), *scans)])
+    [too_long, noted] = repository.add_many(
+        [new_shipment(created(start), *scans), new_shipment(created(start), *scans[:140])]
+    )
     written = snapshots(engine)
 
     # Back to 0007 (the column goes), up again: 0008 fills it from the tables.
@@ -230,9 +235,12 @@ def _orders_stored_before_0008_get_theirs(engine: Engine) -> None:
     upgrade(engine)
 
     refilled = snapshots(engine)
-    assert set(refilled) == {shipment.sno for shipment in shipments} | {too_long.sno}
-    assert refilled[too_long.sno] is None  # over the bounds, and no aggregate cut off
+    assert set(refilled) == {shipment.sno for shipment in shipments} | {too_long.sno, noted.sno}
+    # Over the bounds, events (and no aggregate cut off) or characters: none.
+    assert refilled[too_long.sno] is None
+    assert refilled[noted.sno] is None
     assert repository.get(too_long.sno) == too_long
+    assert repository.get(noted.sno) == noted
     for shipment in shipments:
         assert refilled[shipment.sno] is not None, shipment.sno
         assert json.loads(refilled[shipment.sno] or "") == json.loads(written[shipment.sno] or "")

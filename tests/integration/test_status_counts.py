@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from attrs import evolve
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
@@ -22,8 +23,9 @@ from logistic.adapters.sql.status_counts import counts_as_of
 from logistic.adapters.sql.tables import NO_STATUS, orders, status_counts
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import ConcurrentUpdate
-from logistic.domain.model import TrackingEvent
+from logistic.domain.model import Contact, TrackingEvent
 from logistic.domain.status import Status
+from logistic.ports.repositories import NewShipment
 from tests.integration.sql_backends import Backend, empty_tables
 from tests.reporting import generated_orders
 
@@ -93,6 +95,39 @@ def test_orders_created_after_the_slot_are_left_out(sql_shipment_backend: Backen
     )
     assert counted == expected
     assert sum(counted.values()) == 25
+
+
+def test_every_order_created_after_the_slot_is_left_out_wherever_it_is(
+    sql_shipment_backend: Backend,
+) -> None:
+    """Orders with no event yet (no place), at a place the catalog lacks (set by hand):
+    each window leaves out exactly the orders a plain count of created_at finds."""
+    engine = sql_shipment_backend.engine
+    assert engine is not None
+    repository = SqlShipmentRepository(engine)
+    shipments = repository.add_many(generated_orders(60, seed=4, now=NOW))
+    no_event = [
+        NewShipment(
+            Contact("無事件", "0912345678", "臺北市"), evolve(new.plan, events=()), new.promised_by
+        )
+        for new in generated_orders(8, seed=5, now=NOW)
+    ]
+    shipments += repository.add_many(no_event)
+    with engine.begin() as connection:
+        connection.execute(
+            update(orders).where(orders.c.sno == shipments[0].sno).values(current_location_id=9999)
+        )
+    instants = sorted(shipment.created_at for shipment in shipments)
+
+    for as_of in (instants[0] - timedelta(seconds=1), instants[20], instants[-9], instants[-1]):
+        with engine.begin() as connection:
+            counted = counts_as_of(connection, as_of)
+            plain = connection.execute(
+                select(orders.c.current_status, func.count())
+                .where(orders.c.created_at <= as_of)
+                .group_by(orders.c.current_status)
+            ).all()
+        assert counted == Counter({status: int(count) for status, count in plain}), as_of
 
 
 @pytest.mark.mariadb

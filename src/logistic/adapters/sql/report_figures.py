@@ -5,10 +5,10 @@ rows, and order rows are read only for the orders created after the slot.
 Which index or table serves which figure (see migrations 0003, 0004 and 0006):
 
 * counts by status: the status_counts table, less the orders created after the
-  slot (a range of (current_location_id, created_at) for each place);
+  slot (a range of (current_location_id, created_at, current_status) for each place);
 * stuck orders: (current_status, last_event_at, created_at), by range for each
   unfinished status;
-* counts by location: (current_location_id, created_at), scanned whole;
+* counts by location: (current_location_id, created_at, current_status), scanned whole;
 * recent deliveries, transit times and the on-time rate: a range of
   (delivered_at, created_at, promised_by).
 """

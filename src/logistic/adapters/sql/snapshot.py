@@ -106,7 +106,7 @@ def from_snapshot(order: Sequence[Any], event_count: int, text: str | None) -> S
         return None
     try:
         return _shipment(order, event_count, _DECODE(text))
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         # Not written by this module: edited by hand, or cut off. The tables answer.
         return None
 
@@ -119,10 +119,14 @@ def _shipment(order: Sequence[Any], event_count: int, document: Any) -> Shipment
         # In the order they happened: their ids were handed out so (the migration's
         # aggregate does not promise an order).
         events.sort(key=_first)
+    contact = document["recipient"]
+    if type(contact) is not list or not all(type(part) is str for part in contact):
+        return None
+    name, phone, address = contact
     sno, origin_id, destination_id, created_at, promised_by, recipient_id = order
     return Shipment(
         sno=sno,
-        recipient=Recipient(recipient_id, *document["recipient"]),
+        recipient=Recipient(recipient_id, name, phone, address),
         origin_id=origin_id,
         destination_id=destination_id,
         created_at=utc(created_at),

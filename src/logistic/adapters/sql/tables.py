@@ -104,7 +104,12 @@ orders = Table(
         "last_event_at",
         "created_at",
     ),
-    Index("ix_orders_current_location_id_created_at", "current_location_id", "created_at"),
+    Index(
+        "ix_orders_current_location_id_created_at_current_status",
+        "current_location_id",
+        "created_at",
+        "current_status",
+    ),
     Index(
         "ix_orders_delivered_at_created_at_promised_by", "delivered_at", "created_at", "promised_by"
     ),
