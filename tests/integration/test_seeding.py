@@ -214,6 +214,10 @@ def wait_for_orders(engine: Engine, at_least: int, process: subprocess.Popen[str
     raise AssertionError(f"fewer than {at_least} orders after a minute")
 
 
+def _sigint_by_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("database", "workers"),
     [
@@ -238,6 +242,9 @@ def test_ctrl_c_leaves_whole_orders_and_the_same_command_resumes(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # Ctrl-C as at a terminal: a suite started in the background by a shell
+            # inherits SIGINT ignored, and Python then keeps ignoring it.
+            preexec_fn=_sigint_by_default,
         )
         try:
             wait_for_orders(engine, 3_000, process)
