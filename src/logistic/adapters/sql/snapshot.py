@@ -2,7 +2,7 @@
 
 A /query miss at a million orders read three rows from three tables (orders,
 recipients, tracking_events), each on its own page: with 0.5 GB of them against
-Debian's 128 MiB buffer pool, about two of the three pages came from disk, and
+Debian's 128 MiB buffer pool, about three pages in four came from disk, and
 those reads were most of MariaDB's CPU for a miss. With the snapshot it reads
 the order's row alone (see `SqlShipmentRepository.get`).
 
@@ -25,7 +25,7 @@ transaction (it is then read from the tables, and rewritten by its next event).
 
 The text: {"recipient": [name, phone, address], "events": [[id, status,
 location_id, occurred_at, note], ...]}, occurred_at naive UTC text as the
-DATETIME columns are written (bulk._stored). Migration 0008 writes the same
+DATETIME columns are written (`stored_time`). Migration 0008 writes the same
 shape with the database's own JSON functions.
 """
 
