@@ -30,7 +30,7 @@ from sqlalchemy.pool import Pool, PoolProxiedConnection
 from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
-from logistic.adapters.sql.snapshot import from_snapshot, snapshot_text
+from logistic.adapters.sql.snapshot import STATUSES, from_snapshot, snapshot_text
 from logistic.adapters.sql.snapshot import utc as _utc
 from logistic.adapters.sql.status_counts import add_to_counts, stored
 from logistic.adapters.sql.tables import (
@@ -472,11 +472,6 @@ def _exists(connection: Connection, sno: int) -> bool:
     return found is not None
 
 
-# A stored status by its value: a dict lookup, where calling the Enum costs a /query
-# miss a microsecond an event.
-_STATUSES = {status.value: status for status in Status}
-
-
 def _read_shipment(engine: Engine, sno: int) -> Shipment | None:
     """The shipment `sno` on `engine`, from its order's snapshot when that is current,
     else from the tables (one more round trip)."""
@@ -511,7 +506,7 @@ def _shipment(rows: list[tuple[Any, ...]]) -> Shipment | None:
         events=tuple(
             # By position: event id, status, location, time, note (an order with no
             # event yet has one row, its event columns None).
-            TrackingEvent(_STATUSES[row[10]], row[11], _utc(row[12]), row[9], row[13])
+            TrackingEvent(STATUSES[row[10]], row[11], _utc(row[12]), row[9], row[13])
             # Ids are handed out in the order the events happened (append_event
             # only adds an event later than the last).
             for row in sorted(rows, key=itemgetter(9))
