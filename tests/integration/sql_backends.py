@@ -17,7 +17,7 @@ from logistic.adapters.memory import MemoryLocationCatalog, MemoryShipmentReposi
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.migrate import upgrade
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
-from logistic.adapters.sql.tables import metadata, status_counts
+from logistic.adapters.sql.tables import metadata, place_counts, status_counts
 from logistic.ports.repositories import LocationCatalog, ShipmentRepository
 
 ALL_BACKENDS = ("memory", "sqlite", "mariadb", "mariadb-mysqlclient")
@@ -57,11 +57,11 @@ def migrated_sqlite(path: Path) -> Engine:
 def empty_tables(engine: Engine) -> None:
     """Delete every row (children first), keeping the schema and its migration stamp.
 
-    The status counts keep their rows (one per status, made by the migration), at zero.
+    The status and place counts keep their rows (made by the migrations), at zero.
     """
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
-            if table is status_counts:
+            if table is status_counts or table is place_counts:
                 connection.execute(update(table).values(orders=0))
             else:
                 connection.execute(delete(table))

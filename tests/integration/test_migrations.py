@@ -120,6 +120,12 @@ def _events_before_0005(engine: Engine) -> None:
             )
         )
         connection.execute(
+            text(
+                "INSERT INTO locations (id, title, city, address, region)"
+                " VALUES (2, 'B', 'Tainan', 'b', 'main_island')"
+            )
+        )
+        connection.execute(
             text("INSERT INTO recipients (id, name, phone, address) VALUES (7, 'n', 'p', 'a')")
         )
         connection.execute(
@@ -154,14 +160,16 @@ def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
 
     assert_schema_matches_tables(engine)
     assert _status_counts(engine) == {"In Transit": 1}
+    assert _place_counts(engine) == {0: 0, 1: 1, 2: 0}
     repository = SqlShipmentRepository(engine)
     stored = repository.get(5)
     assert stored is not None
     assert [event.id for event in stored.events] == before
-    later = TrackingEvent(Status.OUT_FOR_DELIVERY, 1, datetime(2026, 1, 1, 3, tzinfo=UTC))
+    later = TrackingEvent(Status.OUT_FOR_DELIVERY, 2, datetime(2026, 1, 1, 3, tzinfo=UTC))
     updated = repository.append_event(5, later, expected_events=3)
     assert [event.id for event in updated.events] == [*before, max(before) + 1]
     assert _status_counts(engine) == {"Out for Delivery": 1}
+    assert _place_counts(engine) == {0: 0, 1: 0, 2: 1}
 
     # And back: 0004's schema with every event, its AUTO_INCREMENT going on after them.
     _migrate(engine, command.downgrade, "0004")
@@ -198,3 +206,9 @@ def test_mariadb_stored_orders_come_through_0005_and_0006_and_back(fresh_mariadb
         _keeps_ids_and_continues_after_them(engine)
     finally:
         engine.dispose()
+
+
+def _place_counts(engine: Engine) -> dict[int, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT place, orders FROM place_counts")).all()
+    return {int(place): int(count) for place, count in rows}

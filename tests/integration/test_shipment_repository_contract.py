@@ -682,8 +682,9 @@ def test_a_small_batch_is_numbered_and_written_in_one_transaction(
         event.remove(engine, "commit", commit)
 
     assert len(commits) == 1
-    # The three sequences: one locking read, one update; one INSERT per table; the counts.
-    assert len(sent) == 2 + 3 + 1
+    # The three sequences: one locking read, one update; one INSERT per table; the
+    # status counts and the place counts.
+    assert len(sent) == 2 + 3 + 2
 
 
 def test_a_bulk_batch_costs_the_same_round_trips_whatever_its_size(

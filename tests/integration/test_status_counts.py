@@ -1,4 +1,5 @@
-"""The status_counts table always equals a count of orders by current status.
+"""The status_counts and place_counts tables always equal a count of orders by
+current status and by current place.
 
 Checked after every kind of write (a /fake batch, a seeding batch, events that
 change the status and events that keep it, a refused write), on SQLite and
@@ -15,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from attrs import evolve
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
-from logistic.adapters.sql.status_counts import counts_as_of
-from logistic.adapters.sql.tables import NO_STATUS, orders, status_counts
+from logistic.adapters.sql.status_counts import RECOUNT_PLACES, OrderCounts, counts_as_of
+from logistic.adapters.sql.tables import NO_PLACE, NO_STATUS, orders, place_counts, status_counts
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import ConcurrentUpdate
 from logistic.domain.model import Contact, TrackingEvent
@@ -32,26 +33,38 @@ from tests.reporting import generated_orders
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-def stored_counts(engine: Engine) -> dict[str, int]:
+def stored_counts(engine: Engine) -> dict[str | int, int]:
+    """The stored counts, by status (str keys) and by place (int keys)."""
     with engine.connect() as connection:
-        rows = connection.execute(select(status_counts.c.status, status_counts.c.orders))
-        return {status: int(count) for status, count in rows if count}
+        statuses = connection.execute(select(status_counts.c.status, status_counts.c.orders))
+        places = connection.execute(select(place_counts.c.place, place_counts.c.orders))
+        return {key: int(count) for key, count in [*statuses, *places] if count}
 
 
-def counted_orders(engine: Engine) -> dict[str, int]:
+def counted_orders(engine: Engine) -> dict[str | int, int]:
+    """The orders counted one by one, keyed as `stored_counts`."""
     with engine.connect() as connection:
-        rows = connection.execute(
+        statuses = connection.execute(
             select(func.coalesce(orders.c.current_status, NO_STATUS), func.count()).group_by(
                 orders.c.current_status
             )
         )
-        return {status: int(count) for status, count in rows}
+        places = connection.execute(
+            select(func.coalesce(orders.c.current_location_id, NO_PLACE), func.count()).group_by(
+                orders.c.current_location_id
+            )
+        )
+        return {key: int(count) for key, count in [*statuses, *places]}
 
 
-def later_event(repository: SqlShipmentRepository, sno: int, status: Status) -> TrackingEvent:
+def later_event(
+    repository: SqlShipmentRepository, sno: int, status: Status, location_id: int = 1
+) -> TrackingEvent:
     shipment = repository.get(sno)
     assert shipment is not None
-    return TrackingEvent(status, 1, shipment.events[-1].occurred_at + timedelta(minutes=5))
+    return TrackingEvent(
+        status, location_id, shipment.events[-1].occurred_at + timedelta(minutes=5)
+    )
 
 
 def test_counts_follow_every_write(sql_shipment_backend: Backend) -> None:
@@ -62,22 +75,26 @@ def test_counts_follow_every_write(sql_shipment_backend: Backend) -> None:
     added = repository.add_many(generated_orders(40, seed=1, now=NOW))
     repository.add_in_bulk(generated_orders(60, seed=2, now=NOW))
     assert stored_counts(engine) == counted_orders(engine)
-    assert sum(stored_counts(engine).values()) == 100
+    assert sum(v for k, v in stored_counts(engine).items() if isinstance(k, str)) == 100
+    assert sum(v for k, v in stored_counts(engine).items() if isinstance(k, int)) == 100
 
     unfinished = [s for s in added if s.current_status in (Status.IN_TRANSIT, Status.CREATED)]
     assert unfinished, "the generator always leaves some orders on the way"
     for shipment in unfinished:
-        # A status change, then a second event in the same status.
+        # A status change, a second event in the same status at another place, and a
+        # third at the same place.
         event = later_event(repository, shipment.sno, Status.EXCEPTION)
         repository.append_event(shipment.sno, event, len(shipment.events))
-        event = later_event(repository, shipment.sno, Status.EXCEPTION)
+        event = later_event(repository, shipment.sno, Status.EXCEPTION, location_id=2)
         repository.append_event(shipment.sno, event, len(shipment.events) + 1)
+        event = later_event(repository, shipment.sno, Status.IN_TRANSIT, location_id=2)
+        repository.append_event(shipment.sno, event, len(shipment.events) + 2)
     stale = later_event(repository, unfinished[0].sno, Status.IN_TRANSIT)
     with pytest.raises(ConcurrentUpdate):
         repository.append_event(unfinished[0].sno, stale, len(unfinished[0].events))
 
     assert stored_counts(engine) == counted_orders(engine)
-    assert stored_counts(engine)[Status.EXCEPTION.value] >= len(unfinished)
+    assert stored_counts(engine)[2] >= len(unfinished)
 
 
 def test_orders_created_after_the_slot_are_left_out(sql_shipment_backend: Backend) -> None:
@@ -90,18 +107,18 @@ def test_orders_created_after_the_slot_are_left_out(sql_shipment_backend: Backen
     with engine.connect() as connection:
         counted = counts_as_of(connection, as_of)
 
-    expected = Counter(
-        str(shipment.current_status) for shipment in shipments if shipment.created_at <= as_of
-    )
-    assert counted == expected
-    assert sum(counted.values()) == 25
+    kept = [shipment for shipment in shipments if shipment.created_at <= as_of]
+    assert counted.by_status == Counter(str(shipment.current_status) for shipment in kept)
+    assert counted.by_place == Counter(shipment.current_location_id for shipment in kept)
+    assert sum(counted.by_status.values()) == sum(counted.by_place.values()) == 25
 
 
 def test_every_order_created_after_the_slot_is_left_out_wherever_it_is(
     sql_shipment_backend: Backend,
 ) -> None:
-    """Orders with no event yet (no place), at a place the catalog lacks (set by hand):
-    each window leaves out exactly the orders a plain count of created_at finds."""
+    """Orders with no event yet (no place), at a place the catalog lacks (set by hand,
+    and recounted as the README says): each window leaves out exactly the orders a
+    plain count of created_at finds."""
     engine = sql_shipment_backend.engine
     assert engine is not None
     repository = SqlShipmentRepository(engine)
@@ -117,17 +134,24 @@ def test_every_order_created_after_the_slot_is_left_out_wherever_it_is(
         connection.execute(
             update(orders).where(orders.c.sno == shipments[0].sno).values(current_location_id=9999)
         )
+        for statement in RECOUNT_PLACES:
+            connection.execute(text(statement))
     instants = sorted(shipment.created_at for shipment in shipments)
 
     for as_of in (instants[0] - timedelta(seconds=1), instants[20], instants[-9], instants[-1]):
         with engine.begin() as connection:
             counted = counts_as_of(connection, as_of)
-            plain = connection.execute(
-                select(orders.c.current_status, func.count())
-                .where(orders.c.created_at <= as_of)
-                .group_by(orders.c.current_status)
-            ).all()
-        assert counted == Counter({status: int(count) for status, count in plain}), as_of
+            by_status, by_place = (
+                connection.execute(
+                    select(column, func.count())
+                    .where(orders.c.created_at <= as_of)
+                    .group_by(column)
+                ).all()
+                for column in (orders.c.current_status, orders.c.current_location_id)
+            )
+        assert counted.by_status == Counter({key: int(count) for key, count in by_status}), as_of
+        assert counted.by_place == Counter({key: int(count) for key, count in by_place}), as_of
+        assert counted.by_place[9999] == (as_of >= shipments[0].created_at)
 
 
 @pytest.mark.mariadb
@@ -169,7 +193,9 @@ def test_concurrent_writers_keep_the_counts_exact(mariadb_engine: Engine) -> Non
 
     assert written > 60
     assert stored_counts(mariadb_engine) == counted_orders(mariadb_engine)
-    assert sum(stored_counts(mariadb_engine).values()) == 30 + 4 * 15 * 10
+    counts = stored_counts(mariadb_engine).items()
+    assert sum(v for k, v in counts if isinstance(k, str)) == 30 + 4 * 15 * 10
+    assert sum(v for k, v in counts if isinstance(k, int)) == 30 + 4 * 15 * 10
 
 
 def test_counts_below_the_orders_are_reported(
@@ -181,10 +207,36 @@ def test_counts_below_the_orders_are_reported(
     shipments = SqlShipmentRepository(engine).add_many(generated_orders(10, seed=5, now=NOW))
     with engine.begin() as connection:
         connection.execute(update(status_counts).values(orders=0))
+        connection.execute(update(place_counts).values(orders=0))
     before_all = min(shipment.created_at for shipment in shipments) - timedelta(seconds=1)
 
     with engine.connect() as connection:
         counted = counts_as_of(connection, before_all)
 
-    assert counted == Counter()
+    assert counted == OrderCounts(Counter(), Counter())
     assert "status_counts disagree with the orders" in caplog.text
+    assert "place_counts disagree with the orders" in caplog.text
+
+
+def test_a_place_without_a_row_gets_one_from_the_write_that_meets_it(
+    sql_shipment_backend: Backend,
+) -> None:
+    """After a recount (rows only for the places orders are at), the first order to
+    reach another place makes its row."""
+    engine = sql_shipment_backend.engine
+    assert engine is not None
+    repository = SqlShipmentRepository(engine)
+    added = repository.add_many(generated_orders(12, seed=6, now=NOW))
+    moving = next(s for s in added if s.current_status and not s.current_status.is_terminal)
+    with engine.begin() as connection:
+        for statement in RECOUNT_PLACES:
+            connection.execute(text(statement))
+    unused = sorted({c.id for c in LOGISTICS_CENTERS} - {s.current_location_id for s in added})
+    assert unused, "the seed leaves some centers without orders"
+    assert unused[0] not in stored_counts(engine)
+
+    event = later_event(repository, moving.sno, Status.EXCEPTION, location_id=unused[0])
+    repository.append_event(moving.sno, event, len(moving.events))
+
+    assert stored_counts(engine)[unused[0]] == 1
+    assert stored_counts(engine) == counted_orders(engine)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from logistic.adapters.sql.snapshot import snapshot_text
 from logistic.adapters.sql.snapshot import stored_time as _stored
-from logistic.adapters.sql.status_counts import add_to_counts, stored
+from logistic.adapters.sql.status_counts import add_to_counts, place, stored
 from logistic.adapters.sql.tables import orders, recipients, tracking_events
 from logistic.domain.model import Shipment
 from logistic.domain.status import Status
@@ -61,7 +61,7 @@ def insert_in_bulk(
 ) -> None:
     """Insert whole shipments (recipients, orders, events) inside the caller's transaction.
 
-    The status counts grow by the new orders' current statuses in it too.
+    The status and place counts grow by the new orders' in it too.
 
     The snos and recipient ids are given, and the events are numbered from
     `first_event_id` in order (see event_ids); all of them were reserved from the
@@ -72,7 +72,11 @@ def insert_in_bulk(
         _insert_literals(connection, quote, shipments, first_event_id)
     else:
         _insert_bound(connection, shipments, first_event_id)
-    add_to_counts(connection, Counter(stored(shipment.current_status) for shipment in shipments))
+    add_to_counts(
+        connection,
+        Counter(stored(shipment.current_status) for shipment in shipments),
+        Counter(place(shipment.current_location_id) for shipment in shipments),
+    )
 
 
 def event_ids(

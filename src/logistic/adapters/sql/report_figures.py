@@ -2,20 +2,19 @@
 
 No query reads the tracking events, none returns more than a few thousand
 rows, and order rows are read only for the orders created after the slot.
-Which index or table serves which figure (see migrations 0003, 0004 and 0006):
+Which index or table serves which figure (see migrations 0003, 0004, 0006, 0009 and 0010):
 
-* counts by status: the status_counts table, less the orders created after the
-  slot (a range of (current_location_id, created_at, current_status) for each place);
+* counts by status and by location: the status_counts and place_counts tables,
+  less the orders created after the slot (a range of (current_location_id,
+  created_at, current_status) for each place);
 * stuck orders: (current_status, last_event_at, created_at), by range for each
   unfinished status;
-* counts by location: (current_location_id, created_at, current_status), scanned whole;
 * recent deliveries, transit times and the on-time rate: a range of
   (delivered_at, created_at, promised_by).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -55,8 +54,8 @@ class SqlReportFigures:
 
     def figures(self, as_of: datetime, stuck_after: timedelta) -> ReportFigures:
         with storage_errors("computing the report figures"), self._snapshot() as connection:
-            by_status = counts_as_of(connection, as_of)
-            by_place = _counts_as_of(connection, orders.c.current_location_id, as_of)
+            counts = counts_as_of(connection, as_of)
+            by_status, by_place = counts.by_status, counts.by_place
             titles = {
                 row.id: row.title
                 for row in connection.execute(select(locations.c.id, locations.c.title))
@@ -98,14 +97,6 @@ class SqlReportFigures:
                 connection = connection.execution_options(isolation_level="REPEATABLE READ")
             with connection.begin():
                 yield connection
-
-
-def _counts_as_of(connection: Connection, column: Any, as_of: datetime) -> Counter[Any]:
-    """Orders created at or before `as_of`, counted by `column`."""
-    rows = connection.execute(
-        select(column, func.count()).where(orders.c.created_at <= as_of).group_by(column)
-    )
-    return Counter({key: int(count) for key, count in rows})
 
 
 def _stuck(connection: Connection, as_of: datetime, stuck_after: timedelta) -> int:

@@ -32,7 +32,7 @@ from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.snapshot import STATUSES, from_snapshot, snapshot_text
 from logistic.adapters.sql.snapshot import utc as _utc
-from logistic.adapters.sql.status_counts import add_to_counts, stored
+from logistic.adapters.sql.status_counts import add_to_counts, make_places, moved, place, stored
 from logistic.adapters.sql.tables import (
     event_claims,
     locations,
@@ -251,9 +251,14 @@ class SqlShipmentRepository:
             connection.execute(
                 update(orders).where(orders.c.sno == sno).values(snapshot=snapshot_text(shipment))
             )
-            before = shipment.events[-2].status if len(shipment.events) > 1 else None
-            if before is not event.status:
-                add_to_counts(connection, {stored(before): -1, stored(event.status): 1})
+            before = shipment.events[-2] if len(shipment.events) > 1 else None
+            add_to_counts(
+                connection,
+                moved(stored(None if before is None else before.status), stored(event.status)),
+                moved(
+                    place(None if before is None else before.location_id), place(event.location_id)
+                ),
+            )
         return shipment
 
     def event_count(self, sno: int) -> int | None:
@@ -338,6 +343,8 @@ def _sync_locations(connection: Connection, by_id: dict[int, Location]) -> None:
     ]
     if missing:
         connection.execute(insert(locations), missing)
+        # Their rows in place_counts, so that the first orders there find them made.
+        make_places(connection, [place(None), *(key for key in by_id if key not in stored)])
     if changed:
         connection.execute(
             update(locations).where(locations.c.id == bindparam("location_id")), changed

@@ -163,6 +163,20 @@ status_counts = Table(
     mysql_charset="utf8mb4",
 )
 
+# The same for orders.current_location_id (migration 0010): one row per place, orders
+# with no event yet under NO_PLACE (location ids start at 1). The rows of the catalog's
+# places are made with the places themselves (SqlLocationCatalog.sync); a write that
+# meets a place without a row (an order moved by hand) makes it.
+NO_PLACE = 0
+place_counts = Table(
+    "place_counts",
+    metadata,
+    Column("place", BigInteger, primary_key=True, autoincrement=False),
+    Column("orders", BigInteger, nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
 # Blocks of snos, recipient ids and event ids are handed out from here, so that concurrent
 # writers never share one and a whole batch needs a single allocation.
 sequences = Table(
