@@ -1,4 +1,5 @@
-"""This checkout against another commit, side by side: misses and hits on the bench's data.
+"""This checkout against another commit, side by side: misses, hits and /fake?num=100 on the
+bench's data.
 
     .venv-bench/bin/python -m bench.versus REV [--rounds 4] [--duration 10]
 
@@ -10,18 +11,22 @@ same database and Redis database (each with its own key prefix), and wrk drives
 them in turn: every round runs each figure on both, the order going A B B A, so
 that both see the same machine. A change's effect is the ratio of the two, paired
 round by round; the CPU time each service's workers spent per request is reported
-beside it, a steadier figure on a noisy machine.
+beside it, a steadier figure on a noisy machine. /fake?num=100 is timed one request at
+a time (the median of --fake-requests a round, with the bench's API key), and its
+ratio is of latencies: below 1 is faster.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -88,6 +93,23 @@ class Side:
         self.rps: dict[str, list[float]] = {}
         self.p99: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}
+        self.fake_ms: list[float] = []
+
+
+def fake_latency(url: str, key: str, requests: int) -> float:
+    """The median milliseconds of `requests` GET /fake?num=100, one at a time."""
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
+    took = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        connection.request("GET", "/fake?num=100", headers={"Authorization": f"Bearer {key}"})
+        response = connection.getresponse()
+        body = response.read()
+        took.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            raise SystemExit(f"/fake?num=100 on {url}: {response.status} {body[:300]!r}")
+    connection.close()
+    return statistics.median(took)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -98,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=4, help="4 evens out the order")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--home", default=str(Path(tempfile.gettempdir()) / "logistic-bench"))
+    parser.add_argument(
+        "--fake-requests", type=int, default=10, help="/fake?num=100 a round and side; 0: none"
+    )
     args = parser.parse_args(argv)
     require_wrk()
     home = Path(args.home)
@@ -125,8 +150,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "LOGISTIC_DATABASE_URL": args.database_url,
         "LOGISTIC_REDIS_URL": args.redis_url,
         "LOGISTIC_RATE_LIMIT": "10000000/minute",
+        "LOGISTIC_FAKE_API": "on",
         "LOGISTIC_LOG_LEVEL": "WARNING",
     }
+    key_file = home / "bench-key"
+    if args.fake_requests and not key_file.exists():
+        raise SystemExit(f"no API key in {key_file}: run the bench, or --fake-requests 0")
     figures = {
         f"miss c8 ({stored:,} orders)": ("miss.lua", [str(stored)], True),
         "hit c8": ("hit.lua", [str(HIT_SNO)], False),
@@ -159,6 +188,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                         f"workers' CPU {per_request:.3f} ms per request",
                         flush=True,
                     )
+            if args.fake_requests:
+                key = key_file.read_text().strip()
+                for side in order:
+                    side.fake_ms.append(fake_latency(side.url, key, args.fake_requests))
+                    print(f"  /fake?num=100, {side.name}: {side.fake_ms[-1]:.1f} ms", flush=True)
     print()
     print(table(this, other, list(figures), args))
 
@@ -180,6 +214,12 @@ def table(this: Side, other: Side, names: list[str], args: argparse.Namespace) -
             f"p99 {statistics.median(other.p99[name]):.2f} ms | {spread(ratio, 2)} | "
             f"{spread(cpu, 2)} ({statistics.median(this.cpu[name]):.3f} vs "
             f"{statistics.median(other.cpu[name]):.3f} ms) |"
+        )
+    if this.fake_ms:
+        ratio = [a / b for a, b in zip(this.fake_ms, other.fake_ms, strict=True) if b]
+        lines.append(
+            f"| /fake?num=100 latency | {spread(this.fake_ms, 1)} ms | {spread(other.fake_ms, 1)}"
+            f" ms | {spread(ratio, 2)} (of latencies) | |"
         )
     return "\n".join(lines)
 
