@@ -3,24 +3,15 @@ ran on by that machine's own ceiling (the issue's machine did about 14,000 req/s
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from bench import run
 
+from tests.unit.offline_bench import offline_bench
+
 
 def _bench(tmp_path: Path, ceiling: float) -> run.Bench:
-    args = argparse.Namespace(
-        home=str(tmp_path),
-        redis_url="redis://127.0.0.1:1/9",  # never reached: nothing is sent
-        database_url="mysql+mysqldb://root@127.0.0.1/unused",
-        workers=None,
-        threads=None,
-        only=None,
-        duration=10,
-        rounds=1,
-    )
-    bench = run.Bench(args)
+    bench = offline_bench(tmp_path)
     bench.figure("ceiling, granian -w 2 c8", "req/s").values = [ceiling]
     return bench
 

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bench import run
 
+from tests.unit.offline_bench import offline_bench
+
 
 def _bench(
     tmp_path: Path, phases: list[tuple[int, float]], monkeypatch: pytest.MonkeyPatch
 ) -> run.Bench:
-    args = argparse.Namespace(
-        home=str(tmp_path),
-        redis_url="redis://127.0.0.1:1/9",  # never reached: nothing is sent
-        database_url="mysql+mysqldb://root@127.0.0.1/unused",
-        workers=None,
-        threads=None,
-        only=None,
-    )
-    bench = run.Bench(args)
+    bench = offline_bench(tmp_path)
     ticks: Iterator[float] = iter(moment for _, seconds in phases for moment in (0.0, seconds))
     added = iter(orders for orders, _ in phases)
     monkeypatch.setattr(run.time, "perf_counter", lambda: next(ticks))
