@@ -700,8 +700,8 @@ class Bench:
     def scaled_table(self) -> list[str]:
         """The targets again, scaled to this machine's speed as its ceiling tells it."""
         ceiling = self.figures.get("ceiling, granian -w 2 c8")
-        if ceiling is None or not ceiling.values:
-            return []
+        if ceiling is None or not ceiling.values or ceiling.median() <= 0:
+            return []  # no ceiling measured, or one that answered nothing: no speed to scale by
         speed = ceiling.median() / REFERENCE_CEILING
         lines = [
             "",

@@ -14,9 +14,13 @@ release before upgrading, or recount afterwards, in one transaction, with
     INSERT INTO place_counts (place, orders)
         SELECT COALESCE(current_location_id, 0), COUNT(*) FROM orders
         GROUP BY COALESCE(current_location_id, 0);
+    INSERT INTO place_counts (place, orders)
+        SELECT id, 0 FROM locations WHERE id NOT IN (SELECT place FROM place_counts);
 
-(logistic.adapters.sql.status_counts.RECOUNT_PLACES; writes make the rows of the
-other places when they first meet them).
+(logistic.adapters.sql.status_counts.RECOUNT_PLACES; a write makes the row of any
+other place when it first meets it).
+
+Resumable: a run stopped after the table was made fills it again from the start.
 
 Revision ID: 0010
 Revises: 0009
@@ -37,15 +41,20 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    table = op.create_table(
-        "place_counts",
+    connection = op.get_bind()
+    columns = (
         sa.Column("place", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("orders", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("place", name="pk_place_counts"),
-        mysql_engine="InnoDB",
-        mysql_charset="utf8mb4",
     )
-    connection = op.get_bind()
+    if sa.inspect(connection).has_table("place_counts"):
+        # Made by a run that stopped before it was stamped (MariaDB commits DDL at once).
+        table = sa.Table("place_counts", sa.MetaData(), *columns)
+        connection.execute(table.delete())
+    else:
+        table = op.create_table(
+            "place_counts", *columns, mysql_engine="InnoDB", mysql_charset="utf8mb4"
+        )
     # One pass over the index on (current_location_id, ...), then a zero row for each
     # place of the catalog no order is at yet, and for "no place".
     counts = {

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.migrate import alembic_config, upgrade
 from logistic.adapters.sql.repository import SqlShipmentRepository
+from logistic.adapters.sql.status_counts import RECOUNT_PLACES
 from logistic.adapters.sql.tables import metadata
 from logistic.domain.model import TrackingEvent
 from logistic.domain.status import Status
@@ -212,3 +213,64 @@ def _place_counts(engine: Engine) -> dict[int, int]:
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT place, orders FROM place_counts")).all()
     return {int(place): int(count) for place, count in rows}
+
+
+def _fills_place_counts_after_a_stopped_run(engine: Engine) -> None:
+    _migrate(engine, command.upgrade, "0009")
+    with engine.begin() as connection:
+        for place in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO locations (id, title, city, address, region)"
+                    " VALUES (:id, 'A', 'Taipei', 'a', 'main_island')"
+                ),
+                {"id": place},
+            )
+        connection.execute(
+            text("INSERT INTO recipients (id, name, phone, address) VALUES (7, 'n', 'p', 'a')")
+        )
+        for sno, place in ((5, 1), (6, None), (8, 77)):  # 77: a place the catalog lacks
+            connection.execute(
+                text(
+                    "INSERT INTO orders (sno, recipient_id, origin_id, destination_id,"
+                    " created_at, promised_by, current_status, current_location_id,"
+                    " last_event_at, event_count) VALUES (:sno, 7, 1, 1,"
+                    " '2026-01-01 00:00:00', '2026-01-02 00:00:00', 'In Transit', :place,"
+                    " '2026-01-01 02:00:00', 1)"
+                ),
+                {"sno": sno, "place": place},
+            )
+        # What a run of 0010 stopped after its CREATE TABLE leaves (MariaDB commits
+        # DDL at once): the table, part of its rows, 0009 still stamped.
+        connection.execute(
+            text(
+                "CREATE TABLE place_counts"
+                " (place BIGINT NOT NULL PRIMARY KEY, orders BIGINT NOT NULL)"
+            )
+        )
+        connection.execute(text("INSERT INTO place_counts (place, orders) VALUES (1, 99)"))
+
+    upgrade(engine)
+
+    assert _place_counts(engine) == {0: 1, 1: 1, 2: 0, 77: 1}
+    with engine.begin() as connection:
+        for statement in RECOUNT_PLACES:
+            connection.execute(text(statement))
+    assert _place_counts(engine) == {0: 1, 1: 1, 2: 0, 77: 1}
+
+
+def test_sqlite_0010_fills_place_counts_after_a_stopped_run(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'stopped.db'}")
+    try:
+        _fills_place_counts_after_a_stopped_run(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.mariadb
+def test_mariadb_0010_fills_place_counts_after_a_stopped_run(fresh_mariadb_url: str) -> None:
+    engine = create_engine(fresh_mariadb_url)
+    try:
+        _fills_place_counts_after_a_stopped_run(engine)
+    finally:
+        engine.dispose()

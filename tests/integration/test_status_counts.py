@@ -8,6 +8,7 @@ MariaDB, and under concurrent writers on MariaDB.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections import Counter
@@ -16,11 +17,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from attrs import evolve
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.engine import Engine
 
+from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
-from logistic.adapters.sql.status_counts import RECOUNT_PLACES, OrderCounts, counts_as_of
+from logistic.adapters.sql.status_counts import (
+    RECOUNT_PLACES,
+    OrderCounts,
+    add_to_counts,
+    counts_as_of,
+)
 from logistic.adapters.sql.tables import NO_PLACE, NO_STATUS, orders, place_counts, status_counts
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import ConcurrentUpdate
@@ -240,3 +247,78 @@ def test_a_place_without_a_row_gets_one_from_the_write_that_meets_it(
 
     assert stored_counts(engine)[unused[0]] == 1
     assert stored_counts(engine) == counted_orders(engine)
+
+
+def test_an_orders_first_event_moves_it_from_no_place(sql_shipment_backend: Backend) -> None:
+    engine = sql_shipment_backend.engine
+    assert engine is not None
+    repository = SqlShipmentRepository(engine)
+    [new] = generated_orders(1, seed=7, now=NOW)
+    no_event = evolve(new.plan, events=())
+    [waiting] = repository.add_many([NewShipment(new.recipient, no_event, new.promised_by)])
+    assert stored_counts(engine) == counted_orders(engine) == {NO_STATUS: 1, NO_PLACE: 1}
+
+    first = TrackingEvent(Status.CREATED, 3, waiting.created_at + timedelta(minutes=1))
+    repository.append_event(waiting.sno, first, 0)
+
+    assert stored_counts(engine) == counted_orders(engine) == {Status.CREATED.value: 1, 3: 1}
+
+
+def test_a_new_center_has_its_row_before_any_order_is_there(
+    sql_shipment_backend: Backend,
+) -> None:
+    engine = sql_shipment_backend.engine
+    assert engine is not None
+    catalog = SqlLocationCatalog(engine)
+    new = evolve(LOGISTICS_CENTERS[0], id=99, title="新站")
+    catalog.sync([*LOGISTICS_CENTERS, new])
+
+    with engine.connect() as connection:
+        rows = dict(connection.execute(select(place_counts.c.place, place_counts.c.orders)).all())
+    assert rows[99] == 0
+    assert rows[NO_PLACE] == 0
+
+
+@pytest.mark.mariadb
+def test_writers_meeting_the_same_missing_place_at_once_all_count(
+    mariadb_engine: Engine,
+) -> None:
+    """Each writer is held just before it makes the row until all have found it
+    missing: they then wait for each other's lock in turn, none is chosen to die."""
+    empty_tables(mariadb_engine)
+    with mariadb_engine.begin() as connection:
+        connection.execute(delete(place_counts).where(place_counts.c.place == 42))
+    writers = 3
+    together = threading.Barrier(writers)
+
+    def held(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT") and "place_counts" in statement:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                together.wait(timeout=5)
+
+    statuses = [Status.CREATED.value, Status.IN_TRANSIT.value, Status.EXCEPTION.value]
+    errors: list[BaseException] = []
+
+    def write(status: str) -> None:
+        try:
+            with writer(mariadb_engine).begin() as connection:
+                add_to_counts(connection, {status: 1}, {42: 1})
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    event.listen(mariadb_engine, "before_cursor_execute", held)
+    try:
+        threads = [threading.Thread(target=write, args=(status,)) for status in statuses]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        event.remove(mariadb_engine, "before_cursor_execute", held)
+
+    assert errors == []
+    with mariadb_engine.connect() as connection:
+        count = connection.execute(
+            select(place_counts.c.orders).where(place_counts.c.place == 42)
+        ).scalar_one()
+    assert count == writers

@@ -75,3 +75,29 @@ def test_without_a_ceiling_there_is_nothing_to_scale_by(tmp_path: Path) -> None:
     bench.figures.clear()
 
     assert bench.scaled_table() == []
+
+
+def test_the_hits_keep_their_ratio_and_have_their_p99_scaled(tmp_path: Path) -> None:
+    bench = _bench(tmp_path, ceiling=7_000)
+    hit = bench.figure("hit c8", "req/s", p99_bound=run.Bound(3))
+    hit.values, hit.p99 = [5_000.0], [4.0]
+    bench.ratio("cache hit c8 / ceiling (granian)", "hit c8", "ceiling, granian -w 2 c8")
+
+    # 5,000 of 7,000 is 0.71: the ratio holds anywhere; 4 ms is over 3, under 6.
+    assert bench.verdict(hit) == "**no**"
+    assert _rows(bench.scaled_table())["hit c8"][2:] == [
+        "≥ 0.7 of the ceiling, p99 ≤ 6.00 ms",
+        "yes",
+    ]
+
+    hit.values = [4_500.0]  # 0.64 of the ceiling: no machine's speed makes that hold
+    bench.ratio("cache hit c8 / ceiling (granian)", "hit c8", "ceiling, granian -w 2 c8")
+    assert _rows(bench.scaled_table())["hit c8"][-1] == "**no**"
+
+
+def test_a_ceiling_that_answered_nothing_scales_nothing(tmp_path: Path) -> None:
+    bench = _bench(tmp_path, ceiling=0)
+    bench.figure("/fake?num=100 latency", "ms median", bound=run.Bound(40)).values = [30.0]
+
+    assert bench.scaled_table() == []
+    assert "Scaled to this machine" not in bench.table()

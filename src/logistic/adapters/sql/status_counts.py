@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from attrs import frozen
-from sqlalchemy import Column, ColumnElement, Table, case, func, insert, select, update
+from sqlalchemy import Column, ColumnElement, case, func, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from logistic.adapters.sql.tables import NO_PLACE, NO_STATUS, orders, place_counts, status_counts
@@ -27,13 +29,17 @@ log = logging.getLogger(__name__)
 Key = TypeVar("Key", str, int)
 
 # The place counts made again from the orders, after orders were changed by hand (or
-# written by a release before 0010): a row for each place an order is at. Writes make
-# the rows of other places when they first meet them.
+# written by a release before 0010): a row for each place an order is at and for each
+# place of the catalog, as migration 0010 makes them (the row of "no place" is made by
+# the first write that needs it). Run in one transaction, with no writer of an older
+# release left.
 RECOUNT_PLACES = (
     "DELETE FROM place_counts",
     "INSERT INTO place_counts (place, orders)"
     " SELECT COALESCE(current_location_id, 0), COUNT(*) FROM orders"
     " GROUP BY COALESCE(current_location_id, 0)",
+    "INSERT INTO place_counts (place, orders)"
+    " SELECT id, 0 FROM locations WHERE id NOT IN (SELECT place FROM place_counts)",
 )
 
 
@@ -64,34 +70,45 @@ def add_to_counts(
         )
     places = {key: change for key, change in places.items() if change}
     if _add(connection, place_counts.c.place, places) != len(places):
-        # A place without a row: an order moved there by hand, or a place added to the
-        # catalog some other way than SqlLocationCatalog.sync. Made here, at zero first,
-        # ignoring a writer that makes it at the same moment.
+        # A place without a row: after a recount, an order moved there by hand, or a
+        # place added to the catalog some other way than SqlLocationCatalog.sync.
         present = set(
             connection.execute(
                 select(place_counts.c.place).where(place_counts.c.place.in_(places))
             ).scalars()
         )
-        missing = {key: change for key, change in places.items() if key not in present}
-        make_places(connection, missing)
-        _add(connection, place_counts.c.place, missing)
+        _upsert_places(connection, {k: v for k, v in places.items() if k not in present})
 
 
 def make_places(connection: Connection, keys: Collection[int]) -> None:
     """Rows at zero for the places `keys` (`place` keys) that have none."""
-    if keys:
-        connection.execute(
-            _ignoring_duplicates(place_counts), [{"place": key, "orders": 0} for key in keys]
+    _upsert_places(connection, dict.fromkeys(keys, 0))
+
+
+def _upsert_places(connection: Connection, changes: Mapping[int, int]) -> None:
+    """Add `changes` to their rows of place_counts, making those that are missing.
+
+    One upsert, in key order: a writer that finds a row made meanwhile by another (or
+    made by it, not yet committed) waits for that row's exclusive lock and adds to it.
+    An insert that ignores the duplicate and an update after it would take a shared
+    lock first, and two writers each holding one while waiting for the other's
+    exclusive lock deadlock.
+    """
+    if not changes:
+        return
+    rows = [{"place": key, "orders": change} for key, change in sorted(changes.items())]
+    if connection.dialect.name == "sqlite":
+        on_sqlite = sqlite_insert(place_counts)
+        statement: Any = on_sqlite.on_conflict_do_update(
+            index_elements=[place_counts.c.place],
+            set_={"orders": place_counts.c.orders + on_sqlite.excluded.orders},
         )
-
-
-def _ignoring_duplicates(table: Table) -> Any:
-    return (
-        insert(table)
-        .prefix_with("IGNORE", dialect="mysql")
-        .prefix_with("IGNORE", dialect="mariadb")
-        .prefix_with("OR IGNORE", dialect="sqlite")
-    )
+    else:
+        on_mysql = mysql_insert(place_counts)
+        statement = on_mysql.on_duplicate_key_update(
+            orders=place_counts.c.orders + on_mysql.inserted.orders
+        )
+    connection.execute(statement, rows)
 
 
 def _add(connection: Connection, key: Column[Any], changes: Mapping[Any, int]) -> int:
@@ -124,7 +141,7 @@ def counts_as_of(connection: Connection, as_of: datetime) -> OrderCounts:
     """Orders created at or before `as_of`, by current status and by current place.
 
     The stored counts hold every order; those created after `as_of` are taken away.
-    Three queries: call it inside a transaction that reads one snapshot (as the
+    Four queries: call it inside a transaction that reads one snapshot (as the
     report does), or an order that moves between them may be counted wrongly.
     """
     by_status: Counter[str | None] = Counter(
