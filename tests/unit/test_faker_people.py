@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 
 import pytest
 
-from logistic.adapters.faker_people import FakerContacts
+from logistic.adapters.faker_people import FakerContacts, made_pools, pools
 
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 
@@ -50,3 +52,27 @@ def test_another_seed_gives_other_contacts(contacts: FakerContacts) -> None:
     assert [contacts.contact(rng_a) for _ in range(20)] != [
         contacts.contact(rng_b) for _ in range(20)
     ]
+
+
+def test_the_pools_are_made_without_importing_faker_here() -> None:
+    """An API worker keeps what it imports: Faker's 7 MiB of modules stay in the child."""
+    script = (
+        "import sys\n"
+        "from logistic.adapters.faker_people import FakerContacts, made_pools, pools\n"
+        "FakerContacts(pool_size=50)\n"
+        "assert 'faker' not in sys.modules, 'faker imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_pools_are_fakers_own(contacts: FakerContacts) -> None:
+    names, addresses = made_pools("zh_TW", 20)
+
+    assert pools("zh_TW", 20) == (tuple(names), tuple(addresses))
+
+
+def test_a_child_that_fails_says_why() -> None:
+    with pytest.raises(RuntimeError, match="no_such_locale"):
+        FakerContacts(locale="no_such_locale")
