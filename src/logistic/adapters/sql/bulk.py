@@ -108,18 +108,13 @@ def _insert_bound(
     for shipment, ids in event_ids(shipments, first_event_id):
         recipient = shipment.recipient
         recipient_rows.append((recipient.id, recipient.name, recipient.phone, recipient.address))
-        order_rows.append(_order_values(shipment, ids))
+        # Each event's time as text once, for its row and for the order's snapshot.
+        stamps = [_stored(event.occurred_at) for event in shipment.events]
+        order_rows.append(_order_values(shipment, ids, stamps))
         sno = shipment.sno
         event_rows.extend(
-            (
-                sno,
-                event_id,
-                event.status.value,
-                event.location_id,
-                _stored(event.occurred_at),
-                event.note,
-            )
-            for event_id, event in zip(ids, shipment.events, strict=True)
+            (sno, event_id, event.status.value, event.location_id, stamp, event.note)
+            for event_id, event, stamp in zip(ids, shipment.events, stamps, strict=True)
         )
     marker = _MARKERS[connection.dialect.paramstyle]
     for table, columns, rows in (
@@ -133,9 +128,8 @@ def _insert_bound(
             connection.exec_driver_sql(f"{_insert(connection, table, columns)}({markers})", rows)
 
 
-def _order_values(shipment: Shipment, ids: range) -> tuple[object, ...]:
+def _order_values(shipment: Shipment, ids: range, stamps: Sequence[str]) -> tuple[object, ...]:
     current = shipment.current_status
-    last_event_at = shipment.last_event_at
     delivered_at = shipment.delivered_at
     return (
         shipment.sno,
@@ -146,10 +140,10 @@ def _order_values(shipment: Shipment, ids: range) -> tuple[object, ...]:
         _stored(shipment.promised_by),
         None if current is None else current.value,
         shipment.current_location_id,
-        None if last_event_at is None else _stored(last_event_at),
+        stamps[-1] if stamps else None,  # last_event_at
         None if delivered_at is None else _stored(delivered_at),
         len(shipment.events),
-        snapshot_text(shipment, ids),
+        snapshot_text(shipment, ids, stamps),
     )
 
 
