@@ -163,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "hit c8": ("hit.lua", [str(HIT_SNO)], False),
     }
     with ExitStack() as stack:
+        if args.fake_requests:
+            # Last out, after both services stopped; also when the run fails half-way.
+            stack.callback(recount_places, args.database_url)
         for side in (this, other):
             port = free_port()
             serve = [str(side.command), "serve", "--port", str(port)]
@@ -195,8 +198,6 @@ def main(argv: Sequence[str] | None = None) -> None:
                 for side in order:
                     side.fake_ms.append(fake_latency(side.url, key, args.fake_requests))
                     print(f"  /fake?num=100, {side.name}: {side.fake_ms[-1]:.1f} ms", flush=True)
-    if args.fake_requests:
-        recount_places(args.database_url)
     print()
     print(table(this, other, list(figures), args))
 

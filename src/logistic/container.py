@@ -188,7 +188,9 @@ class Container(containers.DeclarativeContainer):
     )
     location_catalog = providers.Singleton(SqlLocationCatalog, engine)
     locations = providers.Singleton(Locations, location_catalog)
-    contacts = providers.Singleton(FakerContacts)
+    # Made once per process even when a worker's threads all ask at its first /fake:
+    # each making starts a child process (FakerContacts).
+    contacts = providers.ThreadSafeSingleton(FakerContacts)
 
     tracking = providers.Singleton(
         Tracking,

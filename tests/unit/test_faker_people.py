@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import random
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from logistic.adapters.faker_people import FakerContacts, made_pools, pools
+from logistic.container import Container
+from logistic.settings import Settings
 
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 
@@ -55,10 +62,10 @@ def test_another_seed_gives_other_contacts(contacts: FakerContacts) -> None:
 
 
 def test_the_pools_are_made_without_importing_faker_here() -> None:
-    """An API worker keeps what it imports: Faker's 7 MiB of modules stay in the child."""
+    """An API worker keeps what it imports: Faker's modules stay in the child."""
     script = (
         "import sys\n"
-        "from logistic.adapters.faker_people import FakerContacts, made_pools, pools\n"
+        "from logistic.adapters.faker_people import FakerContacts\n"
         "FakerContacts(pool_size=50)\n"
         "assert 'faker' not in sys.modules, 'faker imported'\n"
     )
@@ -76,3 +83,49 @@ def test_the_pools_are_fakers_own(contacts: FakerContacts) -> None:
 def test_a_child_that_fails_says_why() -> None:
     with pytest.raises(RuntimeError, match="no_such_locale"):
         FakerContacts(locale="no_such_locale")
+
+
+def test_a_faker_py_where_the_service_runs_does_not_stand_in_for_fakers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "faker.py").write_text("print('not Faker')\nraise SystemExit(3)\n")
+    monkeypatch.chdir(tmp_path)
+
+    names, addresses = pools("zh_TW", 5)
+
+    assert len(names) == len(addresses) == 5
+
+
+def _sigint_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_ctrl_c_ends_the_pools_maker_though_its_parent_ignores_it() -> None:
+    """A seeding worker ignores SIGINT and its child would inherit that: Ctrl-C must
+    not leave the child running on its own."""
+    maker = subprocess.Popen(
+        [sys.executable, "-P", "-m", "logistic.adapters.faker_people", "zh_TW", "50000000"],
+        stdout=subprocess.DEVNULL,
+        preexec_fn=_sigint_ignored,
+    )
+    try:
+        time.sleep(3)  # past the imports, into making the pools
+        assert maker.poll() is None, "still making fifty million names"
+        maker.send_signal(signal.SIGINT)
+        assert maker.wait(timeout=10) == -signal.SIGINT
+    finally:
+        maker.kill()
+        maker.wait()
+
+
+def test_a_workers_threads_asking_at_once_share_one_source(tmp_path: Path) -> None:
+    """Each source costs a child process: a worker's threads at its first /fake make one."""
+    container = Container(settings=Settings.from_environ({"LOGISTIC_HOME": str(tmp_path)}))
+    start = threading.Barrier(6)
+
+    def ask(_: int) -> int:
+        start.wait()
+        return id(container.contacts())
+
+    with ThreadPoolExecutor(6) as pool:
+        assert len(set(pool.map(ask, range(6)))) == 1
