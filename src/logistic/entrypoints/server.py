@@ -55,4 +55,9 @@ class Server:
         # Called in each worker after the fork, so connections are never shared
         # between processes.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
-        return create_app(Container(settings=self._settings))
+        container = Container(settings=self._settings)
+        # Engines and clients built before the worker's threads take requests (none
+        # connects here): a Resource takes no lock, and two first requests at once
+        # would each build an engine.
+        container.init_resources()
+        return create_app(container)
