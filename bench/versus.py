@@ -51,7 +51,8 @@ from bench.run import (
     spread,
     wrk,
 )
-from logistic.adapters.sql.status_counts import RECOUNT_PLACES
+from logistic.adapters.sql.engine import create_engine, writer
+from logistic.adapters.sql.status_counts import recount
 
 
 def git(*args: str) -> str:
@@ -203,20 +204,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def recount_places(database_url: str) -> None:
-    """The place counts recounted from the orders: a commit older than migration 0010
-    adds /fake's orders without counting them there."""
-    connection = mariadb(database_url)
+    """The counts made equal to the orders (`logistic recount`): a commit older than
+    migration 0010 adds /fake's orders without counting them by place."""
+    engine = create_engine(database_url)
     try:
-        connection.autocommit(False)
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW TABLES LIKE 'place_counts'")
-            if cursor.fetchone() is None:
-                return
-            for statement in RECOUNT_PLACES:
-                cursor.execute(statement)
-        connection.commit()
+        with writer(engine).begin() as connection:
+            recount(connection)
     finally:
-        connection.close()
+        engine.dispose()
 
 
 def table(this: Side, other: Side, names: list[str], args: argparse.Namespace) -> str:

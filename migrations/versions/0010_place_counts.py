@@ -8,17 +8,8 @@ no event yet. A row is made here for every place in the catalog and every place
 an order is at, and filled from the orders already stored.
 
 A release before this one does not keep these counts: stop writers of the older
-release before upgrading, or recount afterwards, in one transaction, with
-
-    DELETE FROM place_counts;
-    INSERT INTO place_counts (place, orders)
-        SELECT COALESCE(current_location_id, 0), COUNT(*) FROM orders
-        GROUP BY COALESCE(current_location_id, 0);
-    INSERT INTO place_counts (place, orders)
-        SELECT id, 0 FROM locations WHERE id NOT IN (SELECT place FROM place_counts);
-
-(logistic.adapters.sql.status_counts.RECOUNT_PLACES; a write makes the row of any
-other place when it first meets it).
+release before upgrading, or run `logistic recount` once they are gone (a write
+makes the row of any other place when it first meets it).
 
 Resumable: a run stopped after the table was made fills it again from the start.
 

@@ -9,24 +9,30 @@ MariaDB, and under concurrent writers on MariaDB.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from attrs import evolve
-from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
 from logistic.adapters.sql.status_counts import (
-    RECOUNT_PLACES,
     OrderCounts,
     add_to_counts,
     counts_as_of,
+    recount,
 )
 from logistic.adapters.sql.tables import NO_PLACE, NO_STATUS, orders, place_counts, status_counts
 from logistic.domain.centers import LOGISTICS_CENTERS
@@ -124,8 +130,8 @@ def test_every_order_created_after_the_slot_is_left_out_wherever_it_is(
     sql_shipment_backend: Backend,
 ) -> None:
     """Orders with no event yet (no place), at a place the catalog lacks (set by hand,
-    and recounted as the README says): each window leaves out exactly the orders a
-    plain count of created_at finds."""
+    then recounted): each window leaves out exactly the orders a plain count of
+    created_at finds."""
     engine = sql_shipment_backend.engine
     assert engine is not None
     repository = SqlShipmentRepository(engine)
@@ -141,8 +147,8 @@ def test_every_order_created_after_the_slot_is_left_out_wherever_it_is(
         connection.execute(
             update(orders).where(orders.c.sno == shipments[0].sno).values(current_location_id=9999)
         )
-        for statement in RECOUNT_PLACES:
-            connection.execute(text(statement))
+    with writer(engine).begin() as connection:
+        recount(connection)
     instants = sorted(shipment.created_at for shipment in shipments)
 
     for as_of in (instants[0] - timedelta(seconds=1), instants[20], instants[-9], instants[-1]):
@@ -228,19 +234,17 @@ def test_counts_below_the_orders_are_reported(
 def test_a_place_without_a_row_gets_one_from_the_write_that_meets_it(
     sql_shipment_backend: Backend,
 ) -> None:
-    """After a recount (rows only for the places orders are at), the first order to
-    reach another place makes its row."""
+    """A place whose row is gone (a place added to `locations` by hand has none): the
+    first order to reach it makes its row."""
     engine = sql_shipment_backend.engine
     assert engine is not None
     repository = SqlShipmentRepository(engine)
     added = repository.add_many(generated_orders(12, seed=6, now=NOW))
     moving = next(s for s in added if s.current_status and not s.current_status.is_terminal)
-    with engine.begin() as connection:
-        for statement in RECOUNT_PLACES:
-            connection.execute(text(statement))
     unused = sorted({c.id for c in LOGISTICS_CENTERS} - {s.current_location_id for s in added})
     assert unused, "the seed leaves some centers without orders"
-    assert unused[0] not in stored_counts(engine)
+    with engine.begin() as connection:
+        connection.execute(delete(place_counts).where(place_counts.c.place == unused[0]))
 
     event = later_event(repository, moving.sno, Status.EXCEPTION, location_id=unused[0])
     repository.append_event(moving.sno, event, len(moving.events))
@@ -322,3 +326,86 @@ def test_writers_meeting_the_same_missing_place_at_once_all_count(
             select(place_counts.c.orders).where(place_counts.c.place == 42)
         ).scalar_one()
     assert count == writers
+
+
+def test_a_recount_mends_counts_changed_by_hand(sql_shipment_backend: Backend) -> None:
+    engine = sql_shipment_backend.engine
+    assert engine is not None
+    repository = SqlShipmentRepository(engine)
+    shipments = repository.add_many(generated_orders(30, seed=8, now=NOW))
+    with engine.begin() as connection:
+        connection.execute(
+            update(orders).where(orders.c.sno == shipments[0].sno).values(current_location_id=9999)
+        )
+        connection.execute(
+            update(status_counts)
+            .where(status_counts.c.status == Status.DELIVERED.value)
+            .values(orders=1000)
+        )
+        connection.execute(delete(place_counts).where(place_counts.c.place == 1))
+    assert stored_counts(engine) != counted_orders(engine)
+
+    with writer(engine).begin() as connection:
+        found = recount(connection)
+
+    assert stored_counts(engine) == counted_orders(engine)
+    assert sum(found.by_status.values()) == sum(found.by_place.values()) == 30
+    assert found.by_place[9999] == 1
+    assert found.corrected >= 2
+    with writer(engine).begin() as connection:
+        assert recount(connection).corrected == 0
+
+
+@pytest.mark.mariadb
+def test_a_writer_that_commits_while_a_recount_counts_is_counted_once(
+    mariadb_engine: Engine,
+) -> None:
+    """The recount is held just before it counts the orders while a /fake batch tries
+    to commit: the batch waits for the recount's locks, then adds its own."""
+    empty_tables(mariadb_engine)
+    SqlLocationCatalog(mariadb_engine).sync(LOGISTICS_CENTERS)
+    repository = SqlShipmentRepository(mariadb_engine)
+    repository.add_many(generated_orders(20, seed=9, now=NOW))
+    counting = threading.Event()
+    recounter: list[int] = []
+
+    def held(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        is_count = "count(*)" in statement.lower()
+        if recounter == [threading.get_ident()] and is_count and not counting.is_set():
+            counting.set()
+            time.sleep(1)  # the batch commits now, unless it waits for our locks
+
+    def recount_once() -> None:
+        recounter.append(threading.get_ident())
+        with writer(mariadb_engine).begin() as connection:
+            recount(connection)
+
+    def add_batch() -> None:
+        assert counting.wait(timeout=10)
+        repository.add_many(generated_orders(10, seed=10, now=NOW))
+
+    event.listen(mariadb_engine, "before_cursor_execute", held)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            done = [pool.submit(recount_once), pool.submit(add_batch)]
+            for future in done:
+                future.result(timeout=30)
+    finally:
+        event.remove(mariadb_engine, "before_cursor_execute", held)
+
+    assert stored_counts(mariadb_engine) == counted_orders(mariadb_engine)
+
+
+def test_logistic_recount_says_what_it_mended(tmp_path: Path) -> None:
+    env = {**os.environ, "LOGISTIC_HOME": str(tmp_path), "LOGISTIC_LOG_LEVEL": "WARNING"}
+    env.pop("LOGISTIC_DATABASE_URL", None)
+    cli = [sys.executable, "-m", "logistic.entrypoints.cli"]
+    subprocess.run([*cli, "seed", "--orders", "20"], env=env, check=True, capture_output=True)
+    database = next(tmp_path.rglob("*.db"))
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE status_counts SET orders = orders + 5")
+
+    done = subprocess.run([*cli, "recount"], env=env, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert "20 orders counted by status and by place; 9 stored counts corrected" in done.stdout

@@ -14,7 +14,9 @@ from attrs import evolve
 from dependency_injector import providers
 
 from logistic.adapters.clock import SystemClock, TravellingClock
+from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.migrate import upgrade
+from logistic.adapters.sql.status_counts import recount
 from logistic.container import Container, container_from_environment
 from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
@@ -36,6 +38,17 @@ def _migrate(container: Container) -> None:
 
 def cmd_migrate(container: Container, args: argparse.Namespace) -> None:
     _migrate(container)
+
+
+def cmd_recount(container: Container, args: argparse.Namespace) -> None:
+    upgrade(container.engine())
+    with writer(container.engine()).begin() as connection:
+        found = recount(connection)
+    print(
+        f"{sum(found.by_status.values()):,} orders counted by status and by place; "
+        f"{found.corrected} stored counts corrected",
+        flush=True,
+    )
 
 
 def cmd_seed(container: Container, args: argparse.Namespace) -> None:
@@ -145,6 +158,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("migrate", help="create or upgrade the schema, sync logistics centers")
+    commands.add_parser(
+        "recount",
+        help="migrate, then make the stored counts by status and by place equal to the orders"
+        " (after rows were changed by hand; safe while the service runs)",
+    )
 
     seed = commands.add_parser(
         "seed", help="migrate, then add demo orders until at least N are stored"
@@ -215,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
 
 COMMANDS: dict[str, Callable[[Container, argparse.Namespace], None]] = {
     "migrate": cmd_migrate,
+    "recount": cmd_recount,
     "seed": cmd_seed,
     "serve": cmd_serve,
     "run": cmd_run,
