@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from attrs import evolve
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import writer
@@ -34,7 +34,14 @@ from logistic.adapters.sql.status_counts import (
     counts_as_of,
     recount,
 )
-from logistic.adapters.sql.tables import NO_PLACE, NO_STATUS, orders, place_counts, status_counts
+from logistic.adapters.sql.tables import (
+    NO_PLACE,
+    NO_STATUS,
+    locations,
+    orders,
+    place_counts,
+    status_counts,
+)
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import ConcurrentUpdate
 from logistic.domain.model import Contact, TrackingEvent
@@ -147,8 +154,7 @@ def test_every_order_created_after_the_slot_is_left_out_wherever_it_is(
         connection.execute(
             update(orders).where(orders.c.sno == shipments[0].sno).values(current_location_id=9999)
         )
-    with writer(engine).begin() as connection:
-        recount(connection)
+    recount(engine)
     instants = sorted(shipment.created_at for shipment in shipments)
 
     for as_of in (instants[0] - timedelta(seconds=1), instants[20], instants[-9], instants[-1]):
@@ -345,15 +351,13 @@ def test_a_recount_mends_counts_changed_by_hand(sql_shipment_backend: Backend) -
         connection.execute(delete(place_counts).where(place_counts.c.place == 1))
     assert stored_counts(engine) != counted_orders(engine)
 
-    with writer(engine).begin() as connection:
-        found = recount(connection)
+    found = recount(engine)
 
     assert stored_counts(engine) == counted_orders(engine)
     assert sum(found.by_status.values()) == sum(found.by_place.values()) == 30
     assert found.by_place[9999] == 1
     assert found.corrected >= 2
-    with writer(engine).begin() as connection:
-        assert recount(connection).corrected == 0
+    assert recount(engine).corrected == 0
 
 
 @pytest.mark.mariadb
@@ -377,8 +381,7 @@ def test_a_writer_that_commits_while_a_recount_counts_is_counted_once(
 
     def recount_once() -> None:
         recounter.append(threading.get_ident())
-        with writer(mariadb_engine).begin() as connection:
-            recount(connection)
+        recount(mariadb_engine)
 
     def add_batch() -> None:
         assert counting.wait(timeout=10)
@@ -396,6 +399,71 @@ def test_a_writer_that_commits_while_a_recount_counts_is_counted_once(
     assert stored_counts(mariadb_engine) == counted_orders(mariadb_engine)
 
 
+@pytest.mark.mariadb
+def test_a_recount_makes_the_rows_a_writer_between_rowless_places_waits_on(
+    mariadb_engine: Engine,
+) -> None:
+    """Orders at a place whose row is gone, and an event moving one of them to another
+    place without a row while the recount counts: the writer waits, and is counted once."""
+    empty_tables(mariadb_engine)
+    SqlLocationCatalog(mariadb_engine).sync(LOGISTICS_CENTERS)
+    repository = SqlShipmentRepository(mariadb_engine)
+    moving = [
+        shipment
+        for shipment in repository.add_many(generated_orders(20, seed=11, now=NOW))
+        if shipment.current_status is Status.IN_TRANSIT
+    ][:3]
+    assert moving, "the seed leaves orders in transit"
+    with mariadb_engine.begin() as connection:  # two places added by hand: no rows
+        connection.execute(insert(locations), [
+            {"id": key, "title": f"站{key}", "city": "臺北市", "address": "路1號",
+             "region": "main_island"}
+            for key in (9001, 9002)
+        ])  # fmt: skip
+    for index, shipment in enumerate(moving):
+        moving[index] = repository.append_event(
+            shipment.sno,
+            TrackingEvent(
+                Status.IN_TRANSIT, 9001, shipment.events[-1].occurred_at + timedelta(minutes=1)
+            ),
+            len(shipment.events),
+        )
+    with mariadb_engine.begin() as connection:  # as an older release would leave it
+        connection.execute(delete(place_counts).where(place_counts.c.place.in_([9001, 9002])))
+    counting = threading.Event()
+    recounter: list[int] = []
+
+    def held(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        is_count = "count(*)" in statement.lower()
+        if recounter == [threading.get_ident()] and is_count and not counting.is_set():
+            counting.set()
+            time.sleep(1)  # the event commits now, unless it waits for our locks
+
+    def recount_once() -> None:
+        recounter.append(threading.get_ident())
+        recount(mariadb_engine)
+
+    def move_one() -> None:
+        assert counting.wait(timeout=10)
+        shipment = moving[0]
+        event = TrackingEvent(
+            Status.IN_TRANSIT, 9002, shipment.events[-1].occurred_at + timedelta(minutes=1)
+        )
+        repository.append_event(shipment.sno, event, len(shipment.events))
+
+    event.listen(mariadb_engine, "before_cursor_execute", held)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(recount_once), pool.submit(move_one)]:
+                future.result(timeout=30)
+    finally:
+        event.remove(mariadb_engine, "before_cursor_execute", held)
+
+    counts = stored_counts(mariadb_engine)
+    assert counts == counted_orders(mariadb_engine)
+    assert (counts.get(9001), counts.get(9002)) == (len(moving) - 1, 1)
+
+
 def test_logistic_recount_says_what_it_mended(tmp_path: Path) -> None:
     env = {**os.environ, "LOGISTIC_HOME": str(tmp_path), "LOGISTIC_LOG_LEVEL": "WARNING"}
     env.pop("LOGISTIC_DATABASE_URL", None)
@@ -409,3 +477,11 @@ def test_logistic_recount_says_what_it_mended(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "20 orders counted by status and by place; 9 stored counts corrected" in done.stdout
+
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE orders SET current_status = 'Lost' WHERE sno = 1")
+    refused = subprocess.run([*cli, "recount"], env=env, capture_output=True, text=True)
+
+    assert refused.returncode == 1
+    assert "orders hold statuses no migration knows, ['Lost']" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -14,7 +14,6 @@ from attrs import evolve
 from dependency_injector import providers
 
 from logistic.adapters.clock import SystemClock, TravellingClock
-from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.migrate import upgrade
 from logistic.adapters.sql.status_counts import recount
 from logistic.container import Container, container_from_environment
@@ -41,9 +40,8 @@ def cmd_migrate(container: Container, args: argparse.Namespace) -> None:
 
 
 def cmd_recount(container: Container, args: argparse.Namespace) -> None:
-    upgrade(container.engine())
-    with writer(container.engine()).begin() as connection:
-        found = recount(connection)
+    _migrate(container)
+    found = recount(container.engine())
     print(
         f"{sum(found.by_status.values()):,} orders counted by status and by place; "
         f"{found.corrected} stored counts corrected",

@@ -20,9 +20,19 @@ from attrs import frozen
 from sqlalchemy import Column, ColumnElement, case, func, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
-from logistic.adapters.sql.tables import NO_PLACE, NO_STATUS, orders, place_counts, status_counts
+from logistic.adapters.sql.engine import writer
+from logistic.adapters.sql.errors import storage_errors
+from logistic.adapters.sql.tables import (
+    NO_PLACE,
+    NO_STATUS,
+    locations,
+    orders,
+    place_counts,
+    status_counts,
+)
+from logistic.domain.errors import DomainError
 from logistic.domain.status import Status
 
 log = logging.getLogger(__name__)
@@ -168,16 +178,10 @@ def counts_as_of(connection: Connection, as_of: datetime) -> OrderCounts:
     for key, status, count in later:
         by_status[status] -= int(count)
         by_place[key] -= int(count)
-    for name, counts, recount in (
-        ("status_counts", by_status, "the statement in migrations/versions/0006_status_counts.py"),
-        ("place_counts", by_place, "RECOUNT_PLACES in logistic/adapters/sql/status_counts.py"),
-    ):
+    for name, counts in (("status_counts", by_status), ("place_counts", by_place)):
         if any(count < 0 for count in counts.values()):
             log.error(
-                "%s disagree with the orders (%s): recount them with %s",
-                name,
-                dict(counts),
-                recount,
+                "%s disagree with the orders (%s): run `logistic recount`", name, dict(counts)
             )
     return OrderCounts(+by_status, +by_place)
 
@@ -192,17 +196,27 @@ class Recount:
     corrected: int
 
 
-def recount(connection: Connection) -> Recount:
-    """Make status_counts and place_counts equal to the orders, in the caller's
-    transaction (a writing one: BEGIN IMMEDIATE on SQLite).
+def recount(engine: Engine) -> Recount:
+    """Make status_counts and place_counts equal to the orders; StorageUnavailable when
+    the database fails, DomainError when orders hold a status no migration knows.
 
-    Safe while writers run. Every counter row is locked first, in the writers'
-    order; a writer that committed before then is in the counts read after, and
-    one that has not yet has its orders changes unseen and its counts changes
-    waiting for these locks, to be added after this commit. (A writer whose rows
-    all lack a counter row does not wait: only possible for an event between two
-    places that both have none.)
+    Safe while writers run. First, in a transaction of its own, every place an order
+    is at or the catalog holds gets a row, so that every writer has a row to wait on.
+    Then every counter row is locked, in the writers' order: a writer that committed
+    before is in the counts read after, and one that has not has its orders changes
+    unseen and its counts changes waiting for these locks, to be added after this
+    transaction commits.
     """
+    with storage_errors("recounting the orders"):
+        with writer(engine).begin() as connection:
+            at = connection.execute(select(orders.c.current_location_id).distinct()).scalars()
+            catalog = connection.execute(select(locations.c.id)).scalars()
+            make_places(connection, {place(key) for key in at} | set(catalog) | {NO_PLACE})
+        with writer(engine).begin() as connection:
+            return _recount(connection)
+
+
+def _recount(connection: Connection) -> Recount:
     locked_statuses = connection.execute(
         select(status_counts.c.status, status_counts.c.orders)
         .order_by(status_counts.c.status)
@@ -225,8 +239,9 @@ def recount(connection: Connection) -> Recount:
     stored_places = {int(key): int(count) for key, count in locked_places}
     unknown = set(by_status) - set(stored_statuses)
     if unknown:
-        raise LookupError(
-            f"status_counts lacks a row for {sorted(unknown)}: run `logistic migrate`"
+        raise DomainError(
+            f"orders hold statuses no migration knows, {sorted(unknown)}: correct those orders"
+            " (orders.current_status), then recount"
         )
     status_fixes = {
         key: by_status.get(key, 0) - count
