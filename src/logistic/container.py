@@ -191,7 +191,7 @@ class Container(containers.DeclarativeContainer):
     )
     location_catalog = providers.ThreadSafeSingleton(SqlLocationCatalog, engine)
     locations = providers.ThreadSafeSingleton(Locations, location_catalog)
-    # Making one starts a child process (FakerContacts).
+    # Its pools come from a child process, at its first contact (FakerContacts).
     contacts = providers.ThreadSafeSingleton(FakerContacts)
 
     tracking = providers.ThreadSafeSingleton(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from logistic.adapters import faker_people
 from logistic.adapters.faker_people import FakerContacts, made_pools, pools
 from logistic.container import Container
 from logistic.settings import Settings
@@ -82,7 +83,7 @@ def test_the_pools_are_fakers_own(contacts: FakerContacts) -> None:
 
 def test_a_child_that_fails_says_why() -> None:
     with pytest.raises(RuntimeError, match="no_such_locale"):
-        FakerContacts(locale="no_such_locale")
+        FakerContacts(locale="no_such_locale").contact(random.Random(1))
 
 
 def test_a_faker_py_where_the_service_runs_does_not_stand_in_for_fakers(
@@ -118,14 +119,32 @@ def test_ctrl_c_ends_the_pools_maker_though_its_parent_ignores_it() -> None:
         maker.wait()
 
 
-def test_a_workers_threads_asking_at_once_share_one_source(tmp_path: Path) -> None:
-    """Each source costs a child process: a worker's threads at its first /fake make one."""
+def test_a_workers_threads_asking_at_once_share_one_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pools cost a child process: a worker's threads at its first /fake make them once,
+    and the container's lock is not held meanwhile (another first request waits not)."""
+    made: list[int] = []
+
+    def slow_pools(locale: str, pool_size: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        made.append(pool_size)
+        time.sleep(0.5)
+        return ("王小明",), ("臺北市",)
+
+    monkeypatch.setattr(faker_people, "pools", slow_pools)
     container = Container(settings=Settings.from_environ({"LOGISTIC_HOME": str(tmp_path)}))
     start = threading.Barrier(6)
 
-    def ask(_: int) -> int:
+    def ask(_: int) -> tuple[int, str]:
         start.wait()
-        return id(container.contacts())
+        contacts = container.contacts()
+        return id(contacts), contacts.contact(random.Random(1)).name
 
-    with ThreadPoolExecutor(6) as pool:
-        assert len(set(pool.map(ask, range(6)))) == 1
+    with ThreadPoolExecutor(7) as pool:
+        asked = [pool.submit(ask, n) for n in range(6)]
+        time.sleep(0.1)  # the pools are being made
+        started = time.perf_counter()
+        container.access()  # another provider, built for the first time
+        assert time.perf_counter() - started < 0.2
+        assert len({future.result() for future in asked}) == 1
+    assert made == [faker_people.DEFAULT_POOL_SIZE]
