@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -360,6 +361,36 @@ def test_a_recount_mends_counts_changed_by_hand(sql_shipment_backend: Backend) -
     assert recount(engine).corrected == 0
 
 
+def recount_held_while(engine: Engine, write: Callable[[], object]) -> None:
+    """A recount held for a second just before it counts the orders, while `write` runs
+    in another thread from that moment: it commits then, unless it waits for the
+    recount's locks."""
+    counting = threading.Event()
+    recounter: list[int] = []
+
+    def held(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        is_count = "count(*)" in statement.lower()
+        if recounter == [threading.get_ident()] and is_count and not counting.is_set():
+            counting.set()
+            time.sleep(1)
+
+    def recount_once() -> None:
+        recounter.append(threading.get_ident())
+        recount(engine)
+
+    def write_then() -> None:
+        assert counting.wait(timeout=10)
+        write()
+
+    event.listen(engine, "before_cursor_execute", held)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(recount_once), pool.submit(write_then)]:
+                future.result(timeout=30)
+    finally:
+        event.remove(engine, "before_cursor_execute", held)
+
+
 @pytest.mark.mariadb
 def test_a_writer_that_commits_while_a_recount_counts_is_counted_once(
     mariadb_engine: Engine,
@@ -370,31 +401,10 @@ def test_a_writer_that_commits_while_a_recount_counts_is_counted_once(
     SqlLocationCatalog(mariadb_engine).sync(LOGISTICS_CENTERS)
     repository = SqlShipmentRepository(mariadb_engine)
     repository.add_many(generated_orders(20, seed=9, now=NOW))
-    counting = threading.Event()
-    recounter: list[int] = []
 
-    def held(_connection: object, _cursor: object, statement: str, *_: object) -> None:
-        is_count = "count(*)" in statement.lower()
-        if recounter == [threading.get_ident()] and is_count and not counting.is_set():
-            counting.set()
-            time.sleep(1)  # the batch commits now, unless it waits for our locks
-
-    def recount_once() -> None:
-        recounter.append(threading.get_ident())
-        recount(mariadb_engine)
-
-    def add_batch() -> None:
-        assert counting.wait(timeout=10)
-        repository.add_many(generated_orders(10, seed=10, now=NOW))
-
-    event.listen(mariadb_engine, "before_cursor_execute", held)
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            done = [pool.submit(recount_once), pool.submit(add_batch)]
-            for future in done:
-                future.result(timeout=30)
-    finally:
-        event.remove(mariadb_engine, "before_cursor_execute", held)
+    recount_held_while(
+        mariadb_engine, lambda: repository.add_many(generated_orders(10, seed=10, now=NOW))
+    )
 
     assert stored_counts(mariadb_engine) == counted_orders(mariadb_engine)
 
@@ -430,34 +440,14 @@ def test_a_recount_makes_the_rows_a_writer_between_rowless_places_waits_on(
         )
     with mariadb_engine.begin() as connection:  # as an older release would leave it
         connection.execute(delete(place_counts).where(place_counts.c.place.in_([9001, 9002])))
-    counting = threading.Event()
-    recounter: list[int] = []
+    shipment = moving[0]
+    later = TrackingEvent(
+        Status.IN_TRANSIT, 9002, shipment.events[-1].occurred_at + timedelta(minutes=1)
+    )
 
-    def held(_connection: object, _cursor: object, statement: str, *_: object) -> None:
-        is_count = "count(*)" in statement.lower()
-        if recounter == [threading.get_ident()] and is_count and not counting.is_set():
-            counting.set()
-            time.sleep(1)  # the event commits now, unless it waits for our locks
-
-    def recount_once() -> None:
-        recounter.append(threading.get_ident())
-        recount(mariadb_engine)
-
-    def move_one() -> None:
-        assert counting.wait(timeout=10)
-        shipment = moving[0]
-        event = TrackingEvent(
-            Status.IN_TRANSIT, 9002, shipment.events[-1].occurred_at + timedelta(minutes=1)
-        )
-        repository.append_event(shipment.sno, event, len(shipment.events))
-
-    event.listen(mariadb_engine, "before_cursor_execute", held)
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            for future in [pool.submit(recount_once), pool.submit(move_one)]:
-                future.result(timeout=30)
-    finally:
-        event.remove(mariadb_engine, "before_cursor_execute", held)
+    recount_held_while(
+        mariadb_engine, lambda: repository.append_event(shipment.sno, later, len(shipment.events))
+    )
 
     counts = stored_counts(mariadb_engine)
     assert counts == counted_orders(mariadb_engine)
