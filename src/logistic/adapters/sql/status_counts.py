@@ -66,8 +66,8 @@ def add_to_counts(
         )
     places = {key: change for key, change in places.items() if change}
     if _add(connection, place_counts.c.place, places) != len(places):
-        # A place without a row: after a recount, an order moved there by hand, or a
-        # place added to the catalog some other way than SqlLocationCatalog.sync.
+        # A place without a row: an order moved there by hand, or a place added to the
+        # catalog some other way than SqlLocationCatalog.sync.
         present = set(
             connection.execute(
                 select(place_counts.c.place).where(place_counts.c.place.in_(places))
@@ -243,22 +243,23 @@ def _recount(connection: Connection) -> Recount:
             f"orders hold statuses no migration knows, {sorted(unknown)}: correct those orders"
             " (orders.current_status), then recount"
         )
-    status_fixes = {
-        key: by_status.get(key, 0) - count
-        for key, count in stored_statuses.items()
-        if by_status.get(key, 0) != count
-    }
-    place_fixes = {
-        key: by_place.get(key, 0) - stored_places.get(key, 0)
-        for key in set(stored_places) | set(by_place)
-        if by_place.get(key, 0) != stored_places.get(key, 0)
-    }
+    status_fixes = _differences(by_status, stored_statuses)
+    place_fixes = _differences(by_place, stored_places)
     add_to_counts(connection, status_fixes, place_fixes)
     return Recount(
         {key: count for key, count in by_status.items() if count},
         {key: count for key, count in by_place.items() if count},
         len(status_fixes) + len(place_fixes),
     )
+
+
+def _differences(counted: Mapping[Key, int], stored: Mapping[Key, int]) -> dict[Key, int]:
+    """What to add to each stored count (0 when absent) to make it the counted one."""
+    return {
+        key: counted.get(key, 0) - stored.get(key, 0)
+        for key in stored.keys() | counted.keys()
+        if counted.get(key, 0) != stored.get(key, 0)
+    }
 
 
 def _counted(connection: Connection, column: Column[Any]) -> dict[Any, int]:
