@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
+from logistic.adapters import redis_cache
 from logistic.adapters.redis_cache import DirectCommands, RedisCache, redis_client
 from logistic.adapters.redis_rate_limiter import RedisCountedCache
 from logistic.ports.rate_limiter import Window
@@ -116,13 +117,30 @@ def test_the_shared_registry_keeps_no_client_alive(redis_url: str) -> None:
     assert gone() is None
 
 
-def test_a_connection_the_server_closed_is_replaced_before_use(
-    client: redis.Redis, other: redis.Redis
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(
+    client: redis.Redis, other: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(redis_cache, "READY_CHECK_SECONDS", 0.2)
     direct = DirectCommands(client)
     first = connection_id(direct)
     other.client_kill_filter(_id=first)  # as a Redis restart or an idle timeout would
+    time.sleep(0.3)  # idle past the check's interval
 
+    second = connection_id(direct)  # no command fails
+    assert second != first
+    assert connection_id(direct) == second
+
+
+def test_a_connection_the_server_closed_while_busy_fails_one_command_and_reconnects(
+    client: redis.Redis, other: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_cache, "READY_CHECK_SECONDS", 60.0)
+    direct = DirectCommands(client)
+    first = connection_id(direct)
+    other.client_kill_filter(_id=first)  # a restart under load: used a moment ago
+
+    with pytest.raises(redis.ConnectionError):
+        direct.execute("PING")
     second = connection_id(direct)
     assert second != first
     assert connection_id(direct) == second
