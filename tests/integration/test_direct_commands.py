@@ -146,6 +146,49 @@ def test_a_connection_the_server_closed_while_busy_fails_one_command_and_reconne
     assert connection_id(direct) == second
 
 
+def test_a_connection_redis_py_marked_for_a_reconnect_is_replaced_at_its_next_command(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_cache, "READY_CHECK_SECONDS", 60.0)  # used a moment ago
+    direct = DirectCommands(client)
+    first = connection_id(direct)
+    ((kept, _),) = direct._idle
+    kept.mark_for_reconnect()  # as after a server's maintenance notice
+
+    second = connection_id(direct)
+    assert second != first
+    assert connection_id(direct) == second
+
+
+def test_a_command_interrupted_before_its_reply_leaves_nothing_for_the_next_caller(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_cache, "READY_CHECK_SECONDS", 60.0)
+    direct = DirectCommands(client)
+    direct.execute("PING")
+    ((kept, _),) = direct._idle
+    read = kept.read_response
+
+    def interrupted() -> object:
+        monkeypatch.setattr(kept, "read_response", read)
+        raise KeyboardInterrupt  # Ctrl-C after the command went out
+
+    monkeypatch.setattr(kept, "read_response", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        direct.execute("ECHO", "first")
+    assert direct.execute("ECHO", "second") == b"second"
+
+
+def test_an_argument_of_another_type_is_a_data_error_and_nothing_is_sent(
+    client: redis.Redis,
+) -> None:
+    direct = DirectCommands(client)
+    first = connection_id(direct)
+    with pytest.raises(redis.DataError):
+        direct.execute("ECHO", None)  # type: ignore[arg-type]
+    assert connection_id(direct) == first  # the connection was not dropped
+
+
 def test_closing_the_client_closes_them_and_they_reconnect_when_used(
     client: redis.Redis, other: redis.Redis
 ) -> None:

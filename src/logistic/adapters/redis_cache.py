@@ -52,9 +52,11 @@ class DirectCommands:
     command). A connection idle for READY_CHECK_SECONDS or more is first made ready
     as the pool would (connected, nothing unread, not marked by redis-py for a
     reconnect: what a Redis restart or its idle timeout leaves), which costs a system
-    call and 4 µs; one used more recently goes straight to its command, so a restart
-    under load fails one command on each connection busy at that moment (the caller
-    falls back, as for any failed command), and the next reconnects.
+    call and 4 µs; one used more recently goes straight to its command (unless redis-py
+    marked it for a reconnect), so a Redis restart fails one command on each connection
+    used within the second before it (the caller falls back, as for any failed
+    command), and the next reconnects. Arguments are str, int or bytes; anything else
+    raises DataError before a connection is taken.
 
     Errors are redis-py's own; as with `redis_client`'s clients, a failed command is
     not retried. A connection whose command failed other than by the server's error
@@ -70,17 +72,20 @@ class DirectCommands:
 
     def execute(self, *args: str | int | bytes) -> Any:
         try:
+            # hiredis's stub types its argument as a tuple of one.
+            packed = hiredis.pack_command(args)  # type: ignore[arg-type]
+        except TypeError as error:  # an argument of another type, as redis-py's packer says
+            raise redis.DataError(error) from error
+        try:
             connection, since = self._idle.pop()
         except IndexError:
-            connection = self._pool.get_connection()
-            since = -math.inf  # the pool's: made ready, as it may have been used
+            connection, since = self._pool.get_connection(), -math.inf  # made ready below
         try:
             if time.monotonic() - since >= READY_CHECK_SECONDS:
                 _make_ready(connection)
-            else:
-                connection.connect()  # no-op while connected; reconnects after a failure
-            # hiredis's stub types its argument as a tuple of one.
-            connection.send_packed_command([hiredis.pack_command(args)])  # type: ignore[arg-type]
+            elif _marked(connection):
+                connection.disconnect()  # reconnected by the send, as redis-py asks
+            connection.send_packed_command([packed])  # connects a disconnected one
             return connection.read_response()
         except redis.ResponseError:
             raise  # the server's answer, read whole: the connection is fine
@@ -98,7 +103,9 @@ class DirectCommands:
 
 
 # Every DirectCommands of this process, so that a forked child forgets its parent's
-# connections (only the forking thread lives on in the child: no lock needed).
+# connections (only the forking thread lives on in the child: no lock needed). The hook
+# runs for forks made through CPython (os.fork, multiprocessing, granian's workers),
+# which are the only ones that go on to run Python code.
 _LIVE: weakref.WeakSet[DirectCommands] = weakref.WeakSet()
 
 
@@ -125,11 +132,16 @@ def direct_commands(client: redis.Redis) -> DirectCommands:
         return direct
 
 
+def _marked(connection: Any) -> bool:
+    """Whether redis-py marked the connection for a reconnect (after a server's
+    maintenance notice, redis-py 6 and later)."""
+    should_reconnect = getattr(connection, "should_reconnect", None)
+    return should_reconnect is not None and bool(should_reconnect())
+
+
 def _make_ready(connection: Any) -> None:
     """Connected, with nothing unread, as redis-py's pool checks at checkout."""
-    # Marked after a server's maintenance notice (redis-py 6 and later).
-    should_reconnect = getattr(connection, "should_reconnect", None)
-    if should_reconnect is not None and should_reconnect():
+    if _marked(connection):
         connection.disconnect()
     connection.connect()  # no-op while connected
     try:
