@@ -272,3 +272,60 @@ def test_mariadb_0010_fills_place_counts_after_a_stopped_run(fresh_mariadb_url: 
         _fills_place_counts_after_a_stopped_run(engine)
     finally:
         engine.dispose()
+
+
+def _sequences(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT name, next_value FROM sequences")).all()
+    return {name: int(value) for name, value in rows}
+
+
+def _makes_every_sequence_row_after_the_stored_keys(engine: Engine) -> None:
+    _migrate(engine, command.upgrade, "0010")
+    assert set(_sequences(engine)) == {"tracking_events.id"}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO locations (id, title, city, address, region)"
+                " VALUES (1, 'A', 'Taipei', 'a', 'main_island')"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO recipients (id, name, phone, address) VALUES (7, 'n', 'p', 'a')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO orders (sno, recipient_id, origin_id, destination_id, created_at,"
+                " promised_by, current_status, current_location_id, last_event_at, event_count)"
+                " VALUES (5, 7, 1, 1, '2026-01-01 00:00:00', '2026-01-02 00:00:00',"
+                " NULL, NULL, NULL, 0)"
+            )
+        )
+        # A row an older release's first write made, ahead of the keys stored: kept.
+        connection.execute(
+            text("INSERT INTO sequences (name, next_value) VALUES ('recipients.id', 100)")
+        )
+
+    upgrade(engine)
+    upgrade(engine)  # and again: nothing changes
+
+    assert _sequences(engine) == {"orders.sno": 6, "recipients.id": 100, "tracking_events.id": 1}
+
+
+def test_sqlite_0011_makes_every_sequence_row_after_the_stored_keys(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'sequences.db'}")
+    try:
+        _makes_every_sequence_row_after_the_stored_keys(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.mariadb
+def test_mariadb_0011_makes_every_sequence_row_after_the_stored_keys(
+    fresh_mariadb_url: str,
+) -> None:
+    engine = create_engine(fresh_mariadb_url)
+    try:
+        _makes_every_sequence_row_after_the_stored_keys(engine)
+    finally:
+        engine.dispose()

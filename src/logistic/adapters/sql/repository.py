@@ -393,7 +393,7 @@ def _take_many(connection: Connection, *wanted: tuple[str, Column[int], int]) ->
     )
     current = {name: int(value) for name, value in rows}
     if len(current) < len(wanted):
-        # A sequence's first allocation (the migrations make only the event ids' row):
+        # A row missing (the migrations make them all since 0011; one deleted by hand):
         # the missing rows are made one by one, each after what is already stored.
         return tuple(_take(connection, name, column, count) for name, column, count in wanted)
     counts = {name: count for name, _, count in wanted}
