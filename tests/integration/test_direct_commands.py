@@ -45,6 +45,13 @@ def connection_id(direct: DirectCommands) -> int:
     return int(direct.execute("CLIENT", "ID"))
 
 
+def assert_replaced(direct: DirectCommands, first: int) -> None:
+    """The next command goes out on a new connection, which is then kept."""
+    second = connection_id(direct)
+    assert second != first
+    assert connection_id(direct) == second
+
+
 def open_ids(other: redis.Redis) -> set[int]:
     return {int(entry["id"]) for entry in other.client_list()}
 
@@ -126,9 +133,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(
     other.client_kill_filter(_id=first)  # as a Redis restart or an idle timeout would
     time.sleep(0.3)  # idle past the check's interval
 
-    second = connection_id(direct)  # no command fails
-    assert second != first
-    assert connection_id(direct) == second
+    assert_replaced(direct, first)  # no command fails
 
 
 def test_a_connection_the_server_closed_while_busy_fails_one_command_and_reconnects(
@@ -141,9 +146,7 @@ def test_a_connection_the_server_closed_while_busy_fails_one_command_and_reconne
 
     with pytest.raises(redis.ConnectionError):
         direct.execute("PING")
-    second = connection_id(direct)
-    assert second != first
-    assert connection_id(direct) == second
+    assert_replaced(direct, first)
 
 
 def test_a_connection_redis_py_marked_for_a_reconnect_is_replaced_at_its_next_command(
@@ -155,9 +158,7 @@ def test_a_connection_redis_py_marked_for_a_reconnect_is_replaced_at_its_next_co
     ((kept, _),) = direct._idle
     kept.mark_for_reconnect()  # as after a server's maintenance notice
 
-    second = connection_id(direct)
-    assert second != first
-    assert connection_id(direct) == second
+    assert_replaced(direct, first)
 
 
 def test_a_command_interrupted_before_its_reply_leaves_nothing_for_the_next_caller(
