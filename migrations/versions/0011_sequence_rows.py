@@ -33,13 +33,16 @@ _SEQUENCES = sa.table("sequences", sa.column("name"), sa.column("next_value"))
 def upgrade() -> None:
     connection = op.get_bind()
     for name, table, column in _ROWS:
-        exists = connection.execute(
-            sa.select(_SEQUENCES.c.name).where(_SEQUENCES.c.name == name)
-        ).first()
-        if exists is None:
-            keys = sa.table(table, sa.column(column)).c[column]
-            first = sa.select(sa.literal(name), sa.func.coalesce(sa.func.max(keys), 0) + 1)
-            connection.execute(sa.insert(_SEQUENCES).from_select(["name", "next_value"], first))
+        keys = sa.table(table, sa.column(column)).c[column]
+        first = sa.select(sa.literal(name), sa.func.coalesce(sa.func.max(keys), 0) + 1)
+        # A row already there (made by a write, perhaps an older release's at this very
+        # moment) is kept.
+        connection.execute(
+            sa.insert(_SEQUENCES)
+            .from_select(["name", "next_value"], first)
+            .prefix_with("IGNORE", dialect="mysql")
+            .prefix_with("OR IGNORE", dialect="sqlite")
+        )
 
 
 def downgrade() -> None:

@@ -290,9 +290,13 @@ def _makes_every_sequence_row_after_the_stored_keys(engine: Engine) -> None:
                 " VALUES (1, 'A', 'Taipei', 'a', 'main_island')"
             )
         )
-        connection.execute(
-            text("INSERT INTO recipients (id, name, phone, address) VALUES (7, 'n', 'p', 'a')")
-        )
+        for recipient in (7, 12):
+            connection.execute(
+                text(
+                    "INSERT INTO recipients (id, name, phone, address) VALUES (:id, 'n', 'p', 'a')"
+                ),
+                {"id": recipient},
+            )
         connection.execute(
             text(
                 "INSERT INTO orders (sno, recipient_id, origin_id, destination_id, created_at,"
@@ -301,15 +305,20 @@ def _makes_every_sequence_row_after_the_stored_keys(engine: Engine) -> None:
                 " NULL, NULL, NULL, 0)"
             )
         )
-        # A row an older release's first write made, ahead of the keys stored: kept.
-        connection.execute(
-            text("INSERT INTO sequences (name, next_value) VALUES ('recipients.id', 100)")
-        )
 
     upgrade(engine)
-    upgrade(engine)  # and again: nothing changes
+    assert _sequences(engine) == {"orders.sno": 6, "recipients.id": 13, "tracking_events.id": 1}
 
-    assert _sequences(engine) == {"orders.sno": 6, "recipients.id": 100, "tracking_events.id": 1}
+    # Run again over rows a write moved on (or an older release made): they are kept.
+    _migrate(engine, command.downgrade, "0010")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE sequences SET next_value = 100 WHERE name = 'orders.sno'"))
+    upgrade(engine)
+    assert _sequences(engine) == {
+        "orders.sno": 100,
+        "recipients.id": 13,
+        "tracking_events.id": 1,
+    }
 
 
 def test_sqlite_0011_makes_every_sequence_row_after_the_stored_keys(tmp_path: Path) -> None:
