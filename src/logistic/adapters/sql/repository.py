@@ -24,12 +24,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import Pool, PoolProxiedConnection
 
 from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
-from logistic.adapters.sql.errors import storage_errors
+from logistic.adapters.sql.errors import deadlocked, storage_errors
 from logistic.adapters.sql.snapshot import STATUSES, from_snapshot, snapshot_text
 from logistic.adapters.sql.snapshot import utc as _utc
 from logistic.adapters.sql.status_counts import add_to_counts, make_places, moved, place, stored
@@ -197,7 +197,8 @@ class SqlShipmentRepository:
         attempts: int = _ALLOCATION_ATTEMPTS,
     ) -> T:
         """`work` in a writing transaction, driver errors translated; tried again (up to
-        `attempts` times) when two first allocations of a sequence raced (see `_take`)."""
+        `attempts` times) when two first allocations of a sequence raced (see `_take`),
+        or when the database rolled it back whole to break a deadlock."""
         with storage_errors():
             for attempt in range(1, attempts + 1):
                 try:
@@ -208,6 +209,9 @@ class SqlShipmentRepository:
                     if unknown:
                         raise LocationNotFound(min(unknown)) from error
                     if attempt == attempts:
+                        raise
+                except OperationalError as error:
+                    if not deadlocked(error) or attempt == attempts:
                         raise
         raise AssertionError("unreachable")
 
