@@ -41,6 +41,7 @@ def upgrade() -> None:
             sa.insert(_SEQUENCES)
             .from_select(["name", "next_value"], first)
             .prefix_with("IGNORE", dialect="mysql")
+            .prefix_with("IGNORE", dialect="mariadb")  # mariadb:// URLs
             .prefix_with("OR IGNORE", dialect="sqlite")
         )
 

@@ -40,16 +40,22 @@ def engine(fresh_mariadb_url: str, request: pytest.FixtureRequest) -> Iterator[E
 
 
 def _waiting_for_a_lock(engine: Engine) -> bool:
+    """Whether a transaction on this test's database waits for a row lock."""
     with engine.connect() as connection:
         waiting = connection.execute(
-            text("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")
+            text(
+                "SELECT COUNT(*) FROM information_schema.innodb_trx AS t"
+                " JOIN information_schema.processlist AS p ON p.id = t.trx_mysql_thread_id"
+                " WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE()"
+            )
         ).scalar_one()
     return bool(waiting)
 
 
 def test_a_batch_chosen_to_break_a_deadlock_is_written_again(engine: Engine) -> None:
     repository = SqlShipmentRepository(engine)
-    with engine.connect() as other, ThreadPoolExecutor(1) as pool:
+    # `other` is closed first on the way out, so a failure never waits for the batch.
+    with ThreadPoolExecutor(1) as pool, engine.connect() as other:
         other.begin()
         # Made heavier than the batch, so that InnoDB rolls the batch back, not this.
         other.execute(
@@ -62,8 +68,9 @@ def test_a_batch_chosen_to_break_a_deadlock_is_written_again(engine: Engine) -> 
         deadline = time.monotonic() + 10
         while not _waiting_for_a_lock(engine):  # the batch holds the snos' rows, waits
             assert time.monotonic() < deadline, "the batch never waited for the lock"
-            time.sleep(0.02)
-        # The other half of the cycle: the batch is rolled back, this goes on.
+            time.sleep(0.15)  # MariaDB refreshes innodb_trx when unread for 0.1 s
+        # The other half of the cycle: the batch, the lighter, is rolled back and this
+        # goes on; the batch can only have been written by its next attempt.
         other.execute(text("SELECT next_value FROM sequences WHERE name = 'orders.sno' FOR UPDATE"))
         other.rollback()
         written = batch.result(timeout=30)

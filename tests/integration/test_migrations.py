@@ -330,10 +330,11 @@ def test_sqlite_0011_makes_every_sequence_row_after_the_stored_keys(tmp_path: Pa
 
 
 @pytest.mark.mariadb
+@pytest.mark.parametrize("scheme", ["mysql+pymysql", "mariadb+pymysql"])
 def test_mariadb_0011_makes_every_sequence_row_after_the_stored_keys(
-    fresh_mariadb_url: str,
+    fresh_mariadb_url: str, scheme: str
 ) -> None:
-    engine = create_engine(fresh_mariadb_url)
+    engine = create_engine(scheme + fresh_mariadb_url[fresh_mariadb_url.index("://") :])
     try:
         _makes_every_sequence_row_after_the_stored_keys(engine)
     finally:

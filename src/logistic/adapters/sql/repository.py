@@ -56,7 +56,8 @@ RECIPIENT_SEQUENCE = "recipients.id"
 EVENT_SEQUENCE = "tracking_events.id"
 # Both MariaDB and SQLite keys are signed 64-bit integers.
 _MAX_KEY = 2**63 - 1
-# Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails.
+# Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails;
+# or MariaDB rolls a transaction back to break a deadlock. Tried again, this many in all.
 _ALLOCATION_ATTEMPTS = 3
 # Two syncs racing (every replica runs `logistic migrate`): the loser's INSERT fails.
 _SYNC_ATTEMPTS = 3
