@@ -31,9 +31,11 @@ from logistic.adapters.memory import (
 )
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
-from logistic.adapters.redis_cache import RedisCache, RedisLike, redis_client
+from logistic.adapters.redis_cache import RedisCache
+from logistic.adapters.redis_client import RedisLike, redis_client
+from logistic.adapters.redis_counted_cache import RedisCountedCache
 from logistic.adapters.redis_lock import RedisLock
-from logistic.adapters.redis_rate_limiter import RedisCountedCache, RedisRateLimiter
+from logistic.adapters.redis_rate_limiter import RedisRateLimiter
 from logistic.adapters.sql.engine import create_engine, create_read_engine
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.report_figures import SqlReportFigures

@@ -13,7 +13,8 @@ from attrs import frozen
 
 from logistic.adapters.clock import FixedClock
 from logistic.adapters.memory import MemoryCache
-from logistic.adapters.redis_cache import RedisCache, redis_client
+from logistic.adapters.redis_cache import RedisCache
+from logistic.adapters.redis_client import redis_client
 from logistic.domain.errors import CacheUnavailable
 from logistic.ports.cache import Cache
 from tests.services import free_port

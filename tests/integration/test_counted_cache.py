@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 
-from logistic.adapters.redis_cache import RedisCache, redis_client
-from logistic.adapters.redis_rate_limiter import (
-    _HIT_AND_GET_SHA,
-    RedisCountedCache,
-    RedisRateLimiter,
-)
+from logistic.adapters.redis_cache import RedisCache
+from logistic.adapters.redis_client import redis_client
+from logistic.adapters.redis_counted_cache import RedisCountedCache
+from logistic.adapters.redis_rate_limiter import RedisRateLimiter
 from logistic.domain.errors import StorageUnavailable
 from logistic.ports.rate_limiter import Window
 from tests.services import free_port
@@ -66,16 +66,26 @@ def test_the_counter_expires_a_window_after_the_window_ends(redis_at: tuple[str,
 def test_a_single_server_runs_one_script_and_loads_it_again_after_a_flush(
     redis_url: str, redis_prefix: str
 ) -> None:
-    client = redis_client(redis_url, timeout_seconds=1)
+    name = f"counted-{uuid.uuid4().hex[:10]}"
+    separator = "&" if "?" in redis_url else "?"
+    client = redis_client(f"{redis_url}{separator}client_name={name}", timeout_seconds=1)
     counted = RedisCountedCache(client, prefix=redis_prefix)
+    observer = redis.Redis.from_url(redis_url)
+
+    def last_commands() -> list[str]:
+        """The last command of each of the client's connections."""
+        return [entry["cmd"] for entry in observer.client_list() if entry.get("name") == name]
+
     try:
         client.script_flush()
         assert counted.hit_and_get("query:192.0.2.3", WINDOW, ["query:masked:9"]) == (1, [None])
-        assert client.script_exists(_HIT_AND_GET_SHA) == [True]
+        assert "evalsha" in last_commands()  # the script by its digest: it is cached now
         client.script_flush()  # as after a restart: EVALSHA no longer finds it
         assert counted.hit_and_get("query:192.0.2.3", WINDOW, ["query:masked:9"]) == (2, [None])
+        assert "evalsha" in last_commands()
     finally:
         client.close()
+        observer.close()
 
 
 def test_a_redis_that_does_not_answer_is_storage_unavailable() -> None:

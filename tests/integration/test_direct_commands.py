@@ -14,16 +14,56 @@ import uuid
 import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from logistic.adapters import redis_cache
-from logistic.adapters.redis_cache import DirectCommands, RedisCache, redis_client
-from logistic.adapters.redis_rate_limiter import RedisCountedCache
+from logistic.adapters.redis_cache import RedisCache
+from logistic.adapters.redis_client import redis_client
+from logistic.adapters.redis_commands import DirectCommands
+from logistic.adapters.redis_counted_cache import RedisCountedCache
 from logistic.ports.rate_limiter import Window
 
 pytestmark = pytest.mark.redis
+
+
+class Recorded(redis.Connection):
+    """A connection the test can reach (each one made is listed in `made`), whose next
+    read it can interrupt."""
+
+    made: ClassVar[list[Recorded]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.interrupt_next_read = False
+        Recorded.made.append(self)
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        if self.interrupt_next_read:
+            self.interrupt_next_read = False
+            raise KeyboardInterrupt  # Ctrl-C after the command went out
+        return super().read_response(*args, **kwargs)
+
+
+def recording_client(url: str) -> redis.Redis:
+    """A client on Recorded connections, that fails fast as `redis_client`'s do."""
+    return redis.Redis.from_url(
+        url,
+        connection_class=Recorded,
+        socket_connect_timeout=1,
+        socket_timeout=1,
+        retry=Retry(NoBackoff(), retries=0),
+    )
+
+
+@pytest.fixture
+def recorded() -> Iterator[list[Recorded]]:
+    Recorded.made.clear()
+    yield Recorded.made
+    Recorded.made.clear()
 
 
 @pytest.fixture
@@ -125,10 +165,9 @@ def test_the_shared_registry_keeps_no_client_alive(redis_url: str) -> None:
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(
-    client: redis.Redis, other: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    client: redis.Redis, other: redis.Redis
 ) -> None:
-    monkeypatch.setattr(redis_cache, "READY_CHECK_SECONDS", 0.2)
-    direct = DirectCommands(client)
+    direct = DirectCommands(client, ready_check_seconds=0.2)
     first = connection_id(direct)
     other.client_kill_filter(_id=first)  # as a Redis restart or an idle timeout would
     time.sleep(0.3)  # idle past the check's interval
@@ -137,10 +176,9 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(
 
 
 def test_a_connection_the_server_closed_while_busy_fails_one_command_and_reconnects(
-    client: redis.Redis, other: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    client: redis.Redis, other: redis.Redis
 ) -> None:
-    monkeypatch.setattr(redis_cache, "READY_CHECK_SECONDS", 60.0)
-    direct = DirectCommands(client)
+    direct = DirectCommands(client, ready_check_seconds=60.0)
     first = connection_id(direct)
     other.client_kill_filter(_id=first)  # a restart under load: used a moment ago
 
@@ -150,34 +188,35 @@ def test_a_connection_the_server_closed_while_busy_fails_one_command_and_reconne
 
 
 def test_a_connection_redis_py_marked_for_a_reconnect_is_replaced_at_its_next_command(
-    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    redis_url: str, recorded: list[Recorded]
 ) -> None:
-    monkeypatch.setattr(redis_cache, "READY_CHECK_SECONDS", 60.0)  # used a moment ago
-    direct = DirectCommands(client)
-    first = connection_id(direct)
-    ((kept, _),) = direct._idle
-    kept.mark_for_reconnect()  # as after a server's maintenance notice
+    client = recording_client(redis_url)
+    direct = DirectCommands(client, ready_check_seconds=60.0)  # used a moment ago
+    try:
+        first = connection_id(direct)
+        (kept,) = recorded
+        kept.mark_for_reconnect()  # as after a server's maintenance notice
 
-    assert_replaced(direct, first)
+        assert_replaced(direct, first)
+    finally:
+        client.close()
 
 
 def test_a_command_interrupted_before_its_reply_leaves_nothing_for_the_next_caller(
-    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    redis_url: str, recorded: list[Recorded]
 ) -> None:
-    monkeypatch.setattr(redis_cache, "READY_CHECK_SECONDS", 60.0)
-    direct = DirectCommands(client)
-    direct.execute("PING")
-    ((kept, _),) = direct._idle
-    read = kept.read_response
+    client = recording_client(redis_url)
+    direct = DirectCommands(client, ready_check_seconds=60.0)
+    try:
+        direct.execute("PING")
+        (kept,) = recorded
+        kept.interrupt_next_read = True
 
-    def interrupted() -> object:
-        monkeypatch.setattr(kept, "read_response", read)
-        raise KeyboardInterrupt  # Ctrl-C after the command went out
-
-    monkeypatch.setattr(kept, "read_response", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        direct.execute("ECHO", "first")
-    assert direct.execute("ECHO", "second") == b"second"
+        with pytest.raises(KeyboardInterrupt):
+            direct.execute("ECHO", "first")
+        assert direct.execute("ECHO", "second") == b"second"
+    finally:
+        client.close()
 
 
 def test_an_argument_of_another_type_is_a_data_error_and_nothing_is_sent(
@@ -294,13 +333,12 @@ def _relay(source: socket.socket, target: socket.socket) -> None:
 
 
 def test_through_an_outage_every_command_fails_and_after_it_they_work_again(
-    redis_url: str,
+    redis_url: str, recorded: list[Recorded]
 ) -> None:
     address = redis.Redis.from_url(redis_url).connection_pool.connection_kwargs
     gate = Gate((address.get("host", "127.0.0.1"), int(address.get("port", 6379))))
     db = address.get("db", 0)
-    gated = redis_client(f"redis://127.0.0.1:{gate.port}/{db}", timeout_seconds=1)
-    assert isinstance(gated, redis.Redis)
+    gated = recording_client(f"redis://127.0.0.1:{gate.port}/{db}")
     direct = DirectCommands(gated)
     try:
         assert direct.execute("PING") == b"PONG"
@@ -311,8 +349,8 @@ def test_through_an_outage_every_command_fails_and_after_it_they_work_again(
         gate.open()
         assert direct.execute("ECHO", "back") == b"back"
         assert direct.execute("ECHO", "again") == b"again"
-        # The one connection came back each time: none was lost out of the pool.
-        assert len(gated.connection_pool._in_use_connections) == 1
+        # The one connection came back each time: the pool never had to make another.
+        assert len(recorded) == 1
     finally:
         gated.close()
         gate.shut()

@@ -16,7 +16,7 @@ from attrs import frozen
 from logistic.adapters.clock import FixedClock
 from logistic.adapters.file_lock import FileLock
 from logistic.adapters.memory_store import MemoryLock
-from logistic.adapters.redis_cache import redis_client
+from logistic.adapters.redis_client import redis_client
 from logistic.adapters.redis_lock import RedisLock
 from logistic.domain.errors import InvalidInput, StorageUnavailable
 from logistic.ports.lock import Lock, LockToken

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from logistic.adapters.memory import MemoryRateLimiter
-from logistic.adapters.redis_cache import redis_client
+from logistic.adapters.redis_client import redis_client
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
 from logistic.domain.errors import StorageUnavailable
 from logistic.ports.rate_limiter import RateLimiter, Window
@@ -77,15 +77,31 @@ def test_concurrent_hits_are_each_counted_once(limiter: RateLimiter) -> None:
     assert sorted(counts) == list(range(1, 201))
 
 
-def test_memory_counters_stay_bounded() -> None:
+def test_memory_counters_past_their_bound_forget_other_windows_first() -> None:
     limiter = MemoryRateLimiter(max_keys=100)
-    old = Window.containing(NOW, MINUTE)
-    for number in range(100):
-        limiter.hit(f"client-{number}", old)
     new = Window.containing(NOW + MINUTE, MINUTE)
-    for number in range(500):
-        assert limiter.hit(f"other-{number}", new) == 1
-    assert len(limiter._counts) <= 100
+    old = Window.containing(NOW, MINUTE)
+    limiter.hit("recent", new)  # the oldest key, but of the current window
+    for number in range(99):
+        limiter.hit(f"client-{number}", old)
+
+    limiter.hit("one-too-many", new)
+
+    assert limiter.hit("recent", new) == 2
+    assert limiter.hit("client-0", old) == 1  # forgotten
+
+
+def test_memory_counters_past_their_bound_forget_the_oldest_keys() -> None:
+    limiter = MemoryRateLimiter(max_keys=100)
+    window = Window.containing(NOW, MINUTE)
+    for number in range(100):
+        limiter.hit(f"client-{number}", window)
+        limiter.hit(f"client-{number}", window)
+
+    limiter.hit("one-too-many", window)
+
+    assert limiter.hit("client-0", window) == 1  # forgotten
+    assert limiter.hit("client-99", window) == 3
 
 
 @pytest.mark.redis

@@ -16,7 +16,8 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
-from logistic.adapters.redis_cache import RedisCache, redis_client
+from logistic.adapters.redis_cache import RedisCache
+from logistic.adapters.redis_client import redis_client
 from logistic.adapters.sql.migrate import upgrade
 from logistic.container import Container
 from logistic.domain.centers import LOGISTICS_CENTERS

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import make_url
 
 from logistic.adapters.clock import FixedClock
-from logistic.adapters.redis_cache import redis_client
+from logistic.adapters.redis_client import redis_client
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.s3_store import S3ObjectStore, s3_client
 from logistic.adapters.sql.engine import create_engine

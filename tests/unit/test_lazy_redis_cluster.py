@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from redis.exceptions import RedisClusterException
 
-from logistic.adapters.redis_cache import LazyRedisCluster
+from logistic.adapters.redis_client import LazyRedisCluster
 from logistic.adapters.redis_lock import RedisLock
 from logistic.domain.errors import StorageUnavailable
 

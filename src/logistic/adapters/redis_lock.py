@@ -5,15 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-import redis
-from redis.exceptions import RedisClusterException
-
-from logistic.adapters.redis_cache import RedisLike
+from logistic.adapters.redis_client import REDIS_ERRORS, RedisLike
 from logistic.domain.errors import StorageUnavailable
 from logistic.ports.lock import LockToken, check_lock_name, ttl_milliseconds
 
-# RedisClusterException is not a RedisError: redis-py raises it when no node answers.
-_DRIVER_ERRORS = (redis.RedisError, RedisClusterException)
 # Deletes the key only while it still holds the caller's token, in one step.
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -37,7 +32,7 @@ class RedisLock:
         token = LockToken(name, secrets.token_hex(16))
         try:
             taken = self._client.set(self._prefix + name, token.value, nx=True, px=milliseconds)
-        except _DRIVER_ERRORS as error:
+        except REDIS_ERRORS as error:
             raise StorageUnavailable(
                 f"could not take the lock {name!r} in Redis: {error}"
             ) from error
@@ -46,7 +41,7 @@ class RedisLock:
     def release(self, token: LockToken) -> None:
         try:
             self._release(keys=[self._prefix + token.name], args=[token.value])
-        except _DRIVER_ERRORS as error:
+        except REDIS_ERRORS as error:
             raise StorageUnavailable(
                 f"could not release the lock {token.name!r} in Redis: {error}"
             ) from error

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, cast
 
-import redis
-from redis.client import Pipeline
-from redis.cluster import ClusterPipeline
-from redis.exceptions import NoScriptError
-
-from logistic.adapters.redis_cache import (
-    _DRIVER_ERRORS,
-    DirectCommands,
-    RedisLike,
-    _unavailable_on_error,
-    direct_commands,
-)
-from logistic.domain.errors import CacheUnavailable
+from logistic.adapters.redis_client import RedisLike, cache_unavailable_on_error
 from logistic.ports.rate_limiter import Window
+
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 class RedisRateLimiter:
@@ -35,92 +22,16 @@ class RedisRateLimiter:
         self._prefix = prefix
 
     def hit(self, key: str, window: Window) -> int:
-        with _unavailable_on_error("rate limit"):
+        name, keep = window_counter(self._prefix, key, window)
+        with cache_unavailable_on_error("rate limit"):
             pipeline = self._client.pipeline(transaction=False)
-            _count(pipeline, self._prefix, key, window)
+            pipeline.incr(name)
+            pipeline.pexpire(name, keep)
             count, _ = pipeline.execute()
         return int(count)
 
 
-# RedisRateLimiter's INCR and PEXPIRE, then a GET of each other key: one command to send
-# and one reply to parse, where a pipeline of the same costs the client four of each.
-_HIT_AND_GET = """
-local values = {redis.call('INCR', KEYS[1])}
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-for i = 2, #KEYS do
-    values[i] = redis.call('GET', KEYS[i])
-end
-return values
-"""
-_MILLISECOND = timedelta(milliseconds=1)
-_HIT_AND_GET_SHA = hashlib.sha1(_HIT_AND_GET.encode(), usedforsecurity=False).hexdigest()
-
-
-class RedisCountedCache:
-    """The CountedCache port: RedisRateLimiter's INCR and PEXPIRE and RedisCache's GETs
-    in one round trip, with the same `prefix` as those two.
-
-    On a single server it is one Lua script (EVALSHA), sent through DirectCommands: this
-    is the cache-hit path. On a cluster, where the keys may live on different slots and
-    one script may not touch them all, a pipeline.
-    """
-
-    def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
-        self._client = client
-        self._prefix = prefix
-        self._direct = direct_commands(client) if isinstance(client, redis.Redis) else None
-
-    def hit_and_get(
-        self, counter: str, window: Window, keys: Sequence[str]
-    ) -> tuple[int, list[bytes | None]]:
-        name, keep = _counter(self._prefix, counter, window)
-        names = [name, *(self._prefix + key for key in keys)]
-        # _unavailable_on_error spelled out: a generator context costs a hit a few microseconds.
-        try:
-            if self._direct is not None:
-                count, *values = _scripted(self._direct, names, keep)
-            else:
-                count, *values = _pipelined(self._client, names, keep)
-        except _DRIVER_ERRORS as error:
-            raise CacheUnavailable(f"redis cache rate limit and get failed: {error}") from error
-        return int(count), [_bytes(value) for value in values]
-
-
-def _scripted(direct: DirectCommands, names: list[str], keep: int) -> list[Any]:
-    # EVALSHA itself rather than redis-py's Script, whose every call costs more than this.
-    evalsha: tuple[str | int, ...] = ("EVALSHA", _HIT_AND_GET_SHA, len(names), *names, keep)
-    try:
-        return cast(list[Any], direct.execute(*evalsha))
-    except NoScriptError:
-        # A new or restarted server: it learns the script once, then EVALSHA finds it.
-        direct.execute("SCRIPT", "LOAD", _HIT_AND_GET)
-        return cast(list[Any], direct.execute(*evalsha))
-
-
-def _pipelined(client: RedisLike, names: list[str], keep: int) -> list[Any]:
-    pipeline = client.pipeline(transaction=False)
-    counter, *keys = names
-    pipeline.incr(counter)
-    pipeline.pexpire(counter, keep)
-    for key in keys:
-        # One GET per key, not an MGET: on a cluster the keys may live on different slots.
-        pipeline.get(key)
-    count, _, *values = pipeline.execute()
-    return [count, *values]
-
-
-def _bytes(value: bytes | str | None) -> bytes | None:
-    # A client built with decode_responses=True answers str.
-    return value.encode() if isinstance(value, str) else value
-
-
-def _counter(prefix: str, key: str, window: Window) -> tuple[str, int]:
-    """The counter's name and how long it is kept, in milliseconds."""
+def window_counter(prefix: str, key: str, window: Window) -> tuple[str, int]:
+    """The name of `key`'s counter in `window`, and how long it is kept, in milliseconds."""
     keep = max(1, (2 * window.length) // _MILLISECOND)
     return f"{prefix}rate:{key}:{window.index}", keep
-
-
-def _count(pipeline: Pipeline | ClusterPipeline, prefix: str, key: str, window: Window) -> None:
-    name, keep = _counter(prefix, key, window)
-    pipeline.incr(name)
-    pipeline.pexpire(name, keep)
