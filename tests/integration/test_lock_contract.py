@@ -158,6 +158,30 @@ def test_an_unreachable_redis_is_storage_unavailable() -> None:
         lock.release(LockToken(NAME, "whatever"))
 
 
+@pytest.mark.redis
+@pytest.mark.parametrize("milliseconds", [1001, 1003, 1005, 2006, 4007])
+def test_a_redis_lease_lasts_the_milliseconds_asked_for(
+    redis_url: str, redis_prefix: str, milliseconds: int
+) -> None:
+    # Each of these is a millisecond short once written as float seconds and back.
+    client = redis_client(redis_url, timeout_seconds=1)
+
+    def server_milliseconds() -> int:
+        seconds, microseconds = client.time()
+        return int(seconds) * 1000 + int(microseconds) // 1000
+
+    try:
+        before = server_milliseconds()
+        lease = RedisLock(client, redis_prefix).acquire(NAME, timedelta(milliseconds=milliseconds))
+        expires = int(client.execute_command("PEXPIRETIME", f"{redis_prefix}{NAME}"))
+        after = server_milliseconds()
+    finally:
+        client.close()
+
+    assert lease is not None
+    assert before + milliseconds <= expires <= after + milliseconds
+
+
 def test_a_file_lock_in_an_unusable_directory_is_storage_unavailable(tmp_path: Path) -> None:
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")

@@ -40,11 +40,11 @@ class Builds:
         return self.built[-1]
 
 
-def test_nothing_is_contacted_to_build_it_or_register_a_script() -> None:
+def test_nothing_is_contacted_to_build_it_or_make_a_lock_on_it() -> None:
     builds = Builds(down=True)
     client = LazyRedisCluster(builds)
 
-    RedisLock(client, "logistic:lock:")  # registers its release script
+    RedisLock(client, "logistic:lock:")
 
     assert builds.count == 0
 

@@ -6,13 +6,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
-from redis.commands.core import Script
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
@@ -56,11 +55,6 @@ class LazyRedisCluster:
         self._lock = threading.Lock()
         self._client: RedisCluster | None = None
         self._failure: tuple[float, RedisClusterException | redis.RedisError] | None = None
-
-    def register_script(self, script: str) -> Script:
-        # Given bytes, Script needs no encoder from the client, so registering connects
-        # nothing; running it calls evalsha and script_load, which reach the cluster.
-        return Script(cast(RedisCluster, self), script.encode())
 
     def close(self) -> None:
         with self._lock:
