@@ -4,7 +4,7 @@ Nothing here connects at import time; engines and clients are `Resource`s, built
 on first use (a server's worker builds them all before its first request, in
 `Server.load`: a Resource takes no lock) and closed by `shutdown_resources()`. The
 rest are ThreadSafeSingletons: a worker's threads may ask for one at the same moment
-at its first requests, and each gets the one instance (about 10 ns more a call).
+at its first requests, and each gets the one instance.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
-from logistic.adapters.clock import FixedClock, SystemClock
+from logistic.adapters.clock import FixedClock, SystemClock, TravellingClock
 from logistic.adapters.faker_people import FakerContacts
 from logistic.adapters.file_lock import FileLock
 from logistic.adapters.key_file import KeyFile
@@ -38,8 +38,10 @@ from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
 from logistic.adapters.sql.engine import create_engine, create_read_engine
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
+from logistic.adapters.sql.migrate import upgrade as upgrade_schema
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
+from logistic.adapters.sql.status_counts import recount as recount_orders
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.ports.cache import Cache, CountedCache
 from logistic.ports.clock import Clock
@@ -99,10 +101,6 @@ def _cache(settings: Settings, client: RedisLike | None, clock: SystemClock) -> 
     return RedisCache(client, prefix=settings.redis_prefix)
 
 
-def _api_keys(settings: Settings) -> KeyFile:
-    return KeyFile(settings.api_keys_file or settings.home / "api-keys")
-
-
 def _rate_limiter(settings: Settings, client: RedisLike | None) -> RateLimiter:
     # The embedded default is one process (see Settings.workers): counting there is exact.
     if client is None:
@@ -129,7 +127,7 @@ def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttl
 
 def _object_store(settings: Settings) -> ObjectStore:
     if settings.s3_bucket:
-        # Imported only here: boto3 costs every worker about 10 MiB it rarely needs.
+        # Imported only here: boto3 costs every worker memory it rarely needs.
         from logistic.adapters.s3_store import S3ObjectStore, s3_client
 
         client = s3_client(settings.s3_endpoint_url, settings.s3_region)
@@ -139,9 +137,9 @@ def _object_store(settings: Settings) -> ObjectStore:
     return LocalDirectoryStore(root)
 
 
-def _report_lock(settings: Settings, client: RedisLike | None) -> Lock:
+def _report_lock(settings: Settings, client: RedisLike | None, clock: Clock) -> Lock:
     if client is None:
-        return FileLock(settings.home / "locks")
+        return FileLock(settings.home / "locks", clock)
     return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
 
 
@@ -166,6 +164,11 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.ThreadSafeSingleton(SystemClock)
+    # `logistic scheduler --clock-start/--clock-speed` puts one in place of `clock`.
+    travelling_clock = providers.Factory(TravellingClock)
+    # Leases in files are shared by every process of the machine, so they expire by
+    # its time, even while `clock` travels.
+    wall_clock = providers.ThreadSafeSingleton(SystemClock)
     engine = providers.Resource(
         _engine, settings.provided.database_url, settings.provided.database_pool_recycle
     )
@@ -183,6 +186,9 @@ class Container(containers.DeclarativeContainer):
         settings.provided.database_pool_recycle,
         primary_read_engine,
     )
+    # The commands that bring the schema up to date and mend the stored counts.
+    upgrade = providers.Callable(upgrade_schema, engine)
+    recount = providers.Callable(recount_orders, engine)
     redis = providers.Resource(_redis, settings.provided.redis_url)
     cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock)
 
@@ -221,7 +227,7 @@ class Container(containers.DeclarativeContainer):
     idempotency = providers.ThreadSafeSingleton(
         Idempotency, idempotency_keys, clock, claimed_writes=providers.List(shipments)
     )
-    api_keys = providers.ThreadSafeSingleton(_api_keys, settings)
+    api_keys = providers.ThreadSafeSingleton(KeyFile, settings.provided.api_keys_file)
     access = providers.ThreadSafeSingleton(Access, api_keys)
     rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis)
     throttle = providers.ThreadSafeSingleton(_throttle, settings, rate_limiter, clock)
@@ -240,7 +246,7 @@ class Container(containers.DeclarativeContainer):
         tracking=tracking,
     )
     object_store = providers.ThreadSafeSingleton(_object_store, settings)
-    report_lock = providers.ThreadSafeSingleton(_report_lock, settings, redis)
+    report_lock = providers.ThreadSafeSingleton(_report_lock, settings, redis, wall_clock)
     report_figures = providers.ThreadSafeSingleton(SqlReportFigures, engine)
     reports = providers.ThreadSafeSingleton(
         Reports,

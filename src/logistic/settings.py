@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from attrs import field, frozen
+from attrs import frozen
 
 from logistic.domain.errors import DomainError
 
@@ -22,7 +22,7 @@ class ConfigurationError(DomainError):
 
 # The schemes a MariaDB/MySQL URL may start with: PyMySQL (pure Python; the default
 # for a bare mysql://) or mysqlclient, the C driver of the same maintainers, which
-# decodes results for a quarter of PyMySQL's CPU (README, "Performance").
+# decodes results for much less CPU (docs/performance.md).
 _MYSQL_SCHEMES = (
     "mysql",
     "mysql+pymysql",
@@ -142,32 +142,34 @@ class RateLimit:
 
 @frozen
 class Settings:
+    """Every setting of the service; each default is written once, in `from_environ`."""
+
     home: Path
     database_url: str
-    database_read_url: str | None = None
-    database_pool_recycle: timedelta = timedelta(hours=1)
-    redis_url: str | None = None
-    redis_prefix: str = "logistic:"
-    cache_ttl: timedelta = timedelta(hours=4)
-    timezone: ZoneInfo = field(factory=lambda: ZoneInfo("Asia/Taipei"))
-    host: str = "127.0.0.1"
-    port: int = 3000
-    workers: int = 1
-    threads: int = 8
-    fake_api: bool = True
-    log_level: str = "INFO"
-    api_keys_file: Path | None = None
-    pii_full: bool = False
-    rate_limit: RateLimit | None = RateLimit(120, timedelta(minutes=1))
-    trusted_proxies: tuple[ProxyNetwork, ...] = ()
-    negative_cache_ttl: timedelta = timedelta(seconds=60)
-    s3_bucket: str | None = None
-    s3_endpoint_url: str | None = None
-    s3_region: str | None = None
-    s3_prefix: str = ""
-    report_timezone: ZoneInfo = field(factory=lambda: ZoneInfo("Asia/Taipei"))
-    stuck_after: timedelta = timedelta(hours=72)
-    report_grace: timedelta = timedelta(hours=8)
+    database_read_url: str | None
+    database_pool_recycle: timedelta
+    redis_url: str | None
+    redis_prefix: str
+    cache_ttl: timedelta
+    timezone: ZoneInfo
+    host: str
+    port: int
+    workers: int
+    threads: int
+    fake_api: bool
+    log_level: str
+    api_keys_file: Path
+    pii_full: bool
+    rate_limit: RateLimit | None
+    trusted_proxies: tuple[ProxyNetwork, ...]
+    negative_cache_ttl: timedelta
+    s3_bucket: str | None
+    s3_endpoint_url: str | None
+    s3_region: str | None
+    s3_prefix: str
+    report_timezone: ZoneInfo
+    stuck_after: timedelta
+    report_grace: timedelta
 
     @property
     def embedded(self) -> bool:
@@ -187,6 +189,8 @@ class Settings:
             database_read_url = _database_url(database_read_url, "LOGISTIC_DATABASE_READ_URL")
         embedded = database_url.startswith("sqlite")
         cores = os.cpu_count() or 1
+        timezone = _zone(environ.get("LOGISTIC_TIMEZONE") or "Asia/Taipei", "LOGISTIC_TIMEZONE")
+        report_timezone = environ.get("LOGISTIC_REPORT_TIMEZONE")
         return cls(
             home=home,
             database_url=database_url,
@@ -197,14 +201,14 @@ class Settings:
             redis_url=environ.get("LOGISTIC_REDIS_URL") or None,
             redis_prefix=environ.get("LOGISTIC_REDIS_PREFIX", "logistic:"),
             cache_ttl=timedelta(seconds=_positive_int(environ, "LOGISTIC_CACHE_TTL", 4 * 3600)),
-            timezone=_zone(environ.get("LOGISTIC_TIMEZONE") or "Asia/Taipei", "LOGISTIC_TIMEZONE"),
+            timezone=timezone,
             host=environ.get("LOGISTIC_HOST") or "127.0.0.1",
             port=_positive_int(environ, "LOGISTIC_PORT", 3000),
             # The embedded default is one process with threads, so its in-process cache
             # and counters are shared by every request; server databases scale by processes.
             workers=1 if embedded else _positive_int(environ, "LOGISTIC_WORKERS", cores),
             # With a server database two threads per worker served more cached lookups
-            # than four and as many misses (make bench, README "Performance").
+            # than four and as many misses (docs/performance.md).
             threads=_positive_int(environ, "LOGISTIC_THREADS", 8 if embedded else 2),
             fake_api=_switch(environ, "LOGISTIC_FAKE_API", default=embedded),
             log_level=(environ.get("LOGISTIC_LOG_LEVEL") or "INFO").upper(),
@@ -217,11 +221,8 @@ class Settings:
             s3_endpoint_url=environ.get("LOGISTIC_S3_ENDPOINT_URL") or None,
             s3_region=environ.get("LOGISTIC_S3_REGION") or None,
             s3_prefix=environ.get("LOGISTIC_S3_PREFIX", ""),
-            report_timezone=_zone(
-                environ.get("LOGISTIC_REPORT_TIMEZONE")
-                or environ.get("LOGISTIC_TIMEZONE")
-                or "Asia/Taipei",
-                "LOGISTIC_REPORT_TIMEZONE",
+            report_timezone=(
+                _zone(report_timezone, "LOGISTIC_REPORT_TIMEZONE") if report_timezone else timezone
             ),
             stuck_after=timedelta(hours=_positive_int(environ, "LOGISTIC_STUCK_AFTER_HOURS", 72)),
             report_grace=timedelta(hours=_positive_int(environ, "LOGISTIC_REPORT_GRACE_HOURS", 8)),

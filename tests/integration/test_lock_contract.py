@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from attrs import frozen
 
-from logistic.adapters.clock import FixedClock
+from logistic.adapters.clock import FixedClock, SystemClock
 from logistic.adapters.file_lock import FileLock
 from logistic.adapters.memory_store import MemoryLock
 from logistic.adapters.redis_client import redis_client
@@ -187,7 +187,7 @@ def test_a_file_lock_in_an_unusable_directory_is_storage_unavailable(tmp_path: P
     not_a_directory.write_text("")
 
     with pytest.raises(StorageUnavailable):
-        FileLock(not_a_directory).acquire(NAME, LONG)
+        FileLock(not_a_directory, SystemClock()).acquire(NAME, LONG)
 
 
 NAMES = [f"{NAME}-{number}" for number in range(100)]
@@ -195,7 +195,7 @@ NAMES = [f"{NAME}-{number}" for number in range(100)]
 
 def _contend(directory: str, start: Barrier, results: Queue[list[bool]]) -> None:
     start.wait()
-    lock = FileLock(Path(directory))
+    lock = FileLock(Path(directory), SystemClock())
     results.put([lock.acquire(name, LONG) is not None for name in NAMES])
 
 
@@ -224,7 +224,7 @@ DEAD_HOLDER_TTL = timedelta(seconds=4)
 
 
 def _hold_and_die(directory: str, name: str) -> None:
-    assert FileLock(Path(directory)).acquire(name, DEAD_HOLDER_TTL) is not None
+    assert FileLock(Path(directory), SystemClock()).acquire(name, DEAD_HOLDER_TTL) is not None
 
 
 def test_file_lock_of_a_dead_process_blocks_only_until_its_lease_ends(tmp_path: Path) -> None:
@@ -234,7 +234,7 @@ def test_file_lock_of_a_dead_process_blocks_only_until_its_lease_ends(tmp_path: 
     holder.start()
     holder.join(timeout=60)
     assert holder.exitcode == 0
-    lock = FileLock(tmp_path)
+    lock = FileLock(tmp_path, SystemClock())
 
     blocked = lock.acquire(NAME, LONG)
     time.sleep((DEAD_HOLDER_TTL + timedelta(milliseconds=100)).total_seconds())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -47,20 +48,16 @@ def test_a_read_url_gets_an_engine_of_its_own() -> None:
     container.shutdown_resources()
 
 
-def test_pool_recycling_applies_to_both_engines() -> None:
-    container = _container(LOGISTIC_DATABASE_READ_URL=REPLICA, LOGISTIC_DATABASE_POOL_RECYCLE="280")
+def test_connections_are_recycled_after_an_hour_unless_set() -> None:
+    # Each engine replaces its connections once they are this old: see
+    # tests/integration/test_database_pool_recycle.py.
+    def recycle(**environ: str) -> timedelta:
+        return Settings.from_environ(
+            {"LOGISTIC_HOME": "/nonexistent", **environ}
+        ).database_pool_recycle
 
-    assert container.engine().pool._recycle == 280
-    assert container.primary_read_engine().pool._recycle == 280
-    assert container.read_engine().pool._recycle == 280
-    container.shutdown_resources()
-
-
-def test_connections_are_recycled_after_an_hour_by_default() -> None:
-    container = _container()
-
-    assert container.engine().pool._recycle == 3600
-    container.shutdown_resources()
+    assert recycle() == timedelta(hours=1)
+    assert recycle(LOGISTIC_DATABASE_POOL_RECYCLE="280") == timedelta(seconds=280)
 
 
 @pytest.mark.parametrize("url", ["sqlite:///replica.db", "postgresql://replica/logistic"])

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from logistic.adapters.clock import SystemClock
 from logistic.domain.errors import StorageUnavailable
 from logistic.ports.clock import Clock
 from logistic.ports.lock import LockToken, check_lock_name, ttl_milliseconds
@@ -27,9 +26,9 @@ from logistic.ports.lock import LockToken, check_lock_name, ttl_milliseconds
 class FileLock:
     """Leases as files under `directory` (created when missing), expiring by `clock`."""
 
-    def __init__(self, directory: Path, clock: Clock | None = None) -> None:
+    def __init__(self, directory: Path, clock: Clock) -> None:
         self._directory = directory
-        self._clock = clock or SystemClock()
+        self._clock = clock
 
     def acquire(self, name: str, ttl: timedelta) -> LockToken | None:
         check_lock_name(name)

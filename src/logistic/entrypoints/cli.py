@@ -1,25 +1,29 @@
-"""The `logistic` command."""
+"""The `logistic` command: each subcommand gets a container built from the environment.
+
+A malformed setting exits with 2 before any work, as a malformed option does; a
+failure of the service's own (a `DomainError`) is one line on stderr and exit 1.
+"""
 
 from __future__ import annotations
 
-import argparse
+import functools
 import logging
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Concatenate, NoReturn, ParamSpec
 
+import click
 from attrs import evolve
 from dependency_injector import providers
 
-from logistic.adapters.clock import SystemClock, TravellingClock
-from logistic.adapters.sql.migrate import upgrade
-from logistic.adapters.sql.status_counts import recount
 from logistic.container import Container, container_from_environment
 from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError
+from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.seeders import default_workers, seed_orders
 from logistic.entrypoints.server import Server
@@ -27,21 +31,74 @@ from logistic.services.seeding import BATCH_SIZE
 
 DEMO_ORDERS = 100
 SCHEDULER_STOP_SECONDS = 30
+INTERRUPTED = 130  # what a shell reports for a process ended by Ctrl-C
+
+Options = ParamSpec("Options")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(message, err=True)
+    click.get_current_context().exit(code)
+
+
+def _with_container(
+    command: Callable[Concatenate[Container, Options], None],
+) -> Callable[Options, None]:
+    """`command` run with a container from the environment, closed afterwards."""
+
+    @functools.wraps(command)
+    def invoke(*args: Options.args, **kwargs: Options.kwargs) -> None:
+        name = click.get_current_context().find_root().invoked_subcommand
+        try:
+            container = container_from_environment()
+        except DomainError as error:
+            _fail(f"logistic: {error}", 2)
+        logging.basicConfig(
+            level=container.settings().log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        try:
+            command(container, *args, **kwargs)
+        except DomainError as error:
+            _fail(f"logistic {name}: {error}", 1)
+        except KeyboardInterrupt:
+            _fail(f"logistic {name}: interrupted", INTERRUPTED)
+        finally:
+            container.shutdown_resources()
+
+    return invoke
+
+
+@click.group(
+    name="logistic",
+    help="Shipment tracking service.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+def logistic() -> None:
+    pass
 
 
 def _migrate(container: Container) -> None:
-    upgrade(container.engine())
+    container.upgrade()
     container.location_catalog().sync(LOGISTICS_CENTERS)
     print(f"schema up to date; {len(LOGISTICS_CENTERS)} logistics centers in place", flush=True)
 
 
-def cmd_migrate(container: Container, args: argparse.Namespace) -> None:
+@logistic.command(help="create or upgrade the schema, sync logistics centers")
+@_with_container
+def migrate(container: Container) -> None:
     _migrate(container)
 
 
-def cmd_recount(container: Container, args: argparse.Namespace) -> None:
+@logistic.command(
+    help="migrate, then make the stored counts by status and by place equal to the orders"
+    " (after rows were changed by hand; safe while the service runs)",
+    short_help="migrate, then make the stored counts equal to the orders",
+)
+@_with_container
+def recount(container: Container) -> None:
     _migrate(container)
-    found = recount(container.engine())
+    found = container.recount()
     print(
         f"{sum(found.by_status.values()):,} orders counted by status and by place; "
         f"{found.corrected} stored counts corrected",
@@ -49,28 +106,70 @@ def cmd_recount(container: Container, args: argparse.Namespace) -> None:
     )
 
 
-def cmd_seed(container: Container, args: argparse.Namespace) -> None:
+@logistic.command(help="migrate, then add demo orders until at least N are stored")
+@click.option(
+    "--orders",
+    type=WholeNumber(least=0),
+    default=DEMO_ORDERS,
+    help=f"how many orders must be stored (default {DEMO_ORDERS}); only the missing ones are added",
+)
+@click.option("--seed", type=int, default=None, help="random seed, for reproducible data")
+@click.option(
+    "--workers",
+    type=WholeNumber(least=1),
+    default=None,
+    help="processes making and storing batches (default: 1 on SQLite, else one per core)",
+)
+@click.option(
+    "--batch-size",
+    type=WholeNumber(least=1),
+    default=BATCH_SIZE,
+    help=f"orders per transaction (default {BATCH_SIZE})",
+)
+@_with_container
+def seed(
+    container: Container, orders: int, seed: int | None, workers: int | None, batch_size: int
+) -> None:
     _migrate(container)
-    workers = args.workers or default_workers(container.settings().embedded)
-    seed_orders(container, args.orders, args.seed, workers, args.batch_size)
+    workers = workers or default_workers(container.settings().embedded)
+    seed_orders(container, orders, seed, workers, batch_size)
 
 
-def cmd_serve(container: Container, args: argparse.Namespace) -> None:
+def _address_options(command: Callable[Options, None]) -> Callable[Options, None]:
+    command = click.option("--port", type=int, default=None, help="port (LOGISTIC_PORT)")(command)
+    return click.option("--host", default=None, help="bind address (LOGISTIC_HOST)")(command)
+
+
+def _serve(container: Container, host: str | None, port: int | None) -> None:
     settings = container.settings()
-    settings = evolve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    settings = evolve(settings, host=host or settings.host, port=port or settings.port)
     Server(settings).run()
 
 
-def cmd_run(container: Container, args: argparse.Namespace) -> None:
+@logistic.command(help="serve the HTTP API with granian")
+@_address_options
+@_with_container
+def serve(container: Container, host: str | None, port: int | None) -> None:
+    _serve(container, host, port)
+
+
+@logistic.command(
+    help="migrate, seed demo orders if empty, and serve (the embedded default)",
+    short_help="migrate, seed demo orders if empty, and serve",
+)
+@_address_options
+@click.option("--no-scheduler", is_flag=True, help="serve without the report scheduler")
+@_with_container
+def run(container: Container, host: str | None, port: int | None, no_scheduler: bool) -> None:
     _migrate(container)
     if container.shipments().count() == 0:
         seed_orders(container, DEMO_ORDERS)
     container.shutdown_resources()
-    if args.no_scheduler:
-        cmd_serve(container, args)
+    if no_scheduler:
+        _serve(container, host, port)
         return
     with _scheduler_beside():
-        cmd_serve(container, args)
+        _serve(container, host, port)
 
 
 @contextmanager
@@ -89,180 +188,82 @@ def _scheduler_beside() -> Iterator[None]:
             child.wait()
 
 
-def cmd_report(container: Container, args: argparse.Namespace) -> None:
+@logistic.command(help="produce one report slot now, unless it exists")
+@click.option("--slot", default=None, help="e.g. 2026-11-25T08:00 (default: the latest slot)")
+@_with_container
+def report(container: Container, slot: str | None) -> None:
     reports = container.reports()
-    slot = reports.slot(args.slot) if args.slot else reports.latest_slot()
+    chosen = reports.slot(slot) if slot else reports.latest_slot()
     reports.check()
-    outcome = reports.publish(slot)
-    print(f"report {slot.name}: {outcome.value}", flush=True)
+    outcome = reports.publish(chosen)
+    print(f"report {chosen.name}: {outcome.value}", flush=True)
 
 
-def cmd_scheduler(container: Container, args: argparse.Namespace) -> None:
-    if args.clock_start is not None or args.clock_speed != 1:
-        start = args.clock_start or SystemClock().now()
-        container.clock.override(providers.Object(TravellingClock(start, args.clock_speed)))
+@logistic.command(
+    help="produce the 00:00, 08:00 and 16:00 reports, catching up missed ones",
+    short_help="produce the 00:00, 08:00 and 16:00 reports",
+)
+@click.option(
+    "--clock-start",
+    type=Instant(),
+    default=None,
+    help="time travel (tests, demos): start the clock here, e.g. 2026-11-25T07:59:00+08:00",
+)
+@click.option(
+    "--clock-speed",
+    type=ClockSpeed(),
+    default=1.0,
+    help="time travel: run the clock this many times as fast as real time, e.g. 600",
+)
+@_with_container
+def scheduler(container: Container, clock_start: datetime | None, clock_speed: float) -> None:
+    if clock_start is not None or clock_speed != 1:
+        start = clock_start or container.clock().now()
+        travelling = container.travelling_clock(start, clock_speed)
+        container.clock.override(providers.Object(travelling))
     reports = container.reports()
     reports.check()
-    scheduler = ReportScheduler(reports, container.clock(), container.settings().report_grace)
-    stop_on_signals(scheduler)
-    scheduler.run()
+    produced = ReportScheduler(reports, container.clock(), container.settings().report_grace)
+    stop_on_signals(produced)
+    produced.run()
 
 
-def _instant(text: str) -> datetime:
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r}") from None
-    if instant.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give the instant an offset, e.g. {text}+08:00")
-    return instant
+@logistic.group(help="API keys (stored as SHA-256 digests)")
+def keys() -> None:
+    pass
 
 
-def _speed(text: str) -> float:
-    try:
-        speed = float(text)
-    except ValueError:
-        speed = float("nan")
-    if not 0 < speed < 1e6:
-        raise argparse.ArgumentTypeError(f"a clock speed is a number above 0, not {text!r}")
-    return speed
-
-
-def _count(text: str) -> int:
-    if not text.isascii() or not text.isdigit():
-        raise argparse.ArgumentTypeError(f"a whole number is needed, not {text!r}")
-    return int(text)
-
-
-def _positive(text: str) -> int:
-    if _count(text) < 1:
-        raise argparse.ArgumentTypeError(f"at least 1 is needed, not {text!r}")
-    return int(text)
-
-
-def cmd_keys(container: Container, args: argparse.Namespace) -> None:
-    key = container.access().create_key(parse_scopes(args.scope))
-    settings = container.settings()
-    where = settings.api_keys_file or settings.home / "api-keys"
+@keys.command(help="make a key, print it once, store its digest")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice([scope.value for scope in Scope]),
+    help="a scope the key grants; repeat the option for several",
+)
+@_with_container
+def create(container: Container, scopes: tuple[str, ...]) -> None:
+    key = container.access().create_key(parse_scopes(scopes))
     print(key, flush=True)
     print(
-        f"only its SHA-256 is stored, in {where}: keep the key now, it is not shown again",
+        f"only its SHA-256 is stored, in {container.settings().api_keys_file}:"
+        " keep the key now, it is not shown again",
         file=sys.stderr,
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="logistic", description="Shipment tracking service.")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    commands.add_parser("migrate", help="create or upgrade the schema, sync logistics centers")
-    commands.add_parser(
-        "recount",
-        help="migrate, then make the stored counts by status and by place equal to the orders"
-        " (after rows were changed by hand; safe while the service runs)",
-    )
-
-    seed = commands.add_parser(
-        "seed", help="migrate, then add demo orders until at least N are stored"
-    )
-    seed.add_argument(
-        "--orders",
-        type=_count,
-        default=DEMO_ORDERS,
-        help="how many orders must be stored (default 100); only the missing ones are added",
-    )
-    seed.add_argument("--seed", type=int, default=None, help="random seed, for reproducible data")
-    seed.add_argument(
-        "--workers",
-        type=_positive,
-        default=None,
-        help="processes making and storing batches (default: 1 on SQLite, else one per core)",
-    )
-    seed.add_argument(
-        "--batch-size",
-        type=_positive,
-        default=BATCH_SIZE,
-        help=f"orders per transaction (default {BATCH_SIZE})",
-    )
-
-    for name, text in (
-        ("serve", "serve the HTTP API with granian"),
-        ("run", "migrate, seed demo orders if empty, and serve (the embedded default)"),
-    ):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("--host", default=None, help="bind address (LOGISTIC_HOST)")
-        command.add_argument("--port", type=int, default=None, help="port (LOGISTIC_PORT)")
-    commands.choices["run"].add_argument(
-        "--no-scheduler", action="store_true", help="serve without the report scheduler"
-    )
-
-    report = commands.add_parser("report", help="produce one report slot now, unless it exists")
-    report.add_argument(
-        "--slot", default=None, help="e.g. 2026-11-25T08:00 (default: the latest slot)"
-    )
-
-    scheduler = commands.add_parser(
-        "scheduler", help="produce the 00:00, 08:00 and 16:00 reports, catching up missed ones"
-    )
-    scheduler.add_argument(
-        "--clock-start",
-        type=_instant,
-        default=None,
-        help="time travel (tests, demos): start the clock here, e.g. 2026-11-25T07:59:00+08:00",
-    )
-    scheduler.add_argument(
-        "--clock-speed",
-        type=_speed,
-        default=1.0,
-        help="time travel: run the clock this many times as fast as real time, e.g. 600",
-    )
-    keys = commands.add_parser("keys", help="API keys (stored as SHA-256 digests)")
-    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_commands.add_parser("create", help="make a key, print it once, store its digest")
-    create.add_argument(
-        "--scope",
-        action="append",
-        required=True,
-        choices=[scope.value for scope in Scope],
-        help="a scope the key grants; repeat the option for several",
-    )
-    return parser
-
-
-COMMANDS: dict[str, Callable[[Container, argparse.Namespace], None]] = {
-    "migrate": cmd_migrate,
-    "recount": cmd_recount,
-    "seed": cmd_seed,
-    "serve": cmd_serve,
-    "run": cmd_run,
-    "report": cmd_report,
-    "scheduler": cmd_scheduler,
-    "keys": cmd_keys,
-}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run `logistic` with `argv` (default: the process's arguments); the exit code."""
     try:
-        container = container_from_environment()
-    except DomainError as error:
-        print(f"logistic: {error}", file=sys.stderr)
-        return 2
-    logging.basicConfig(
-        level=container.settings().log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        COMMANDS[args.command](container, args)
-    except DomainError as error:
-        print(f"logistic {args.command}: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"logistic {args.command}: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        container.shutdown_resources()
-    return 0
+        code = logistic.main(args=argv, prog_name="logistic", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        click.echo("logistic: interrupted", err=True)
+        return INTERRUPTED
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

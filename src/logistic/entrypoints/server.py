@@ -1,7 +1,7 @@
 """Granian, the production WSGI server, run from inside the `logistic` command.
 
-Its HTTP is Rust (hyper): on this service it answers about three times as many
-cached lookups as gunicorn on the same cores (see bench/). Each worker is a
+Its HTTP is Rust (hyper): on this service it answers many more cached lookups
+than gunicorn on the same cores (docs/performance.md). Each worker is a
 process with `threads` Python threads for the app. A request line fits up to
 64 KiB (hyper's limit, answered 414 above it), so a 10 kB sno still reaches the
 app and gets its JSON 400; SIGTERM and SIGINT finish the requests in flight.
@@ -21,11 +21,9 @@ from logistic.entrypoints.http import create_app
 from logistic.settings import Settings
 
 GRACEFUL_SECONDS = 20
-# How long a worker's thread may hold the GIL while another waits for it (CPython's
-# default is 5 ms). A thread back from a database or Redis reply waited up to that
-# behind its sibling's Python: /query misses at 1M orders, 8 runs of each
-# alternated, p99 8.9 ms (median) at 1 ms against 10.2 ms at 5 ms, at the same
-# throughput (1,799 and 1,841 req/s).
+# How long a worker's thread may hold the GIL while another waits for it: shorter than
+# CPython's default, so a thread back from a database or Redis reply waits less behind
+# its sibling's Python, which shortens the slowest /query misses (docs/performance.md).
 SWITCH_INTERVAL_S = 0.001
 
 

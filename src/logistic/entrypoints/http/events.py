@@ -59,7 +59,7 @@ def _document() -> dict[str, Any]:
 
 
 def _status(value: Any) -> Status:
-    if not isinstance(value, str) or value not in Status._value2member_map_:
+    if not isinstance(value, str) or value not in {status.value for status in Status}:
         raise InvalidInput(f"status is required, one of: {_STATUSES}")
     return Status(value)
 
