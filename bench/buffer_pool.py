@@ -35,16 +35,9 @@ import pymysql
 import redis
 from pymysql.cursors import Cursor
 
-from bench.run import (
-    BIN,
-    cpu_seconds,
-    free_port,
-    mariadb,
-    pids_named,
-    require_wrk,
-    running,
-    wrk,
-)
+from bench.dataset import mariadb
+from bench.load import require_wrk, wrk
+from bench.processes import BIN, cpu_seconds, free_port, pids_named, running
 from logistic.container import Container
 from logistic.services.tracking import View
 from logistic.settings import Settings

@@ -35,22 +35,11 @@ from pathlib import Path
 import redis
 from sqlalchemy import inspect, make_url
 
-from bench.run import (
-    BIN,
-    DEFAULT_DATABASE,
-    DEFAULT_REDIS,
-    HIT_SNO,
-    PREFIX,
-    ROOT,
-    children,
-    cpu_seconds,
-    free_port,
-    mariadb,
-    require_wrk,
-    running,
-    spread,
-    wrk,
-)
+from bench.dataset import mariadb
+from bench.figures import spread
+from bench.load import require_wrk, wrk
+from bench.processes import BIN, ROOT, children, cpu_seconds, free_port, running
+from bench.run import DEFAULT_DATABASE, DEFAULT_REDIS, HIT_SNO, PREFIX
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.status_counts import recount
 

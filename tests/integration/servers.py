@@ -100,6 +100,11 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The main process's id (its workers are its children); None before `start`."""
+        return None if self._process is None else self._process.pid
+
     def log(self) -> str:
         return _tail(self.log_path)
 

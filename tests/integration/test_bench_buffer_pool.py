@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from bench.buffer_pool import TABLES, warm_statements
-from bench.run import mariadb
+from bench.dataset import mariadb
 
 from logistic.adapters.sql.migrate import upgrade
 from logistic.container import Container

@@ -56,11 +56,11 @@ def _children(pid: int) -> int:
 
 def _gunicorn_workers(service: ServiceProcess, settle_seconds: float = 2.0) -> int:
     """How many workers the gunicorn master runs, once it has forked them (a little apart)."""
-    assert service._process is not None
+    assert service.pid is not None
     deadline = time.monotonic() + settle_seconds
     counts = []
     while time.monotonic() < deadline:
-        counts.append(_children(service._process.pid))
+        counts.append(_children(service.pid))
         time.sleep(0.1)
     return max(counts)
 

@@ -1,4 +1,7 @@
-"""API keys in the data directory: `logistic keys create`, the file of digests, and reloading."""
+"""API keys in the data directory: `logistic keys create`, the file of digests, and reloading.
+
+What every ApiKeys adapter promises is in test_api_keys_contract.py; here, the file's own.
+"""
 
 from __future__ import annotations
 
@@ -65,10 +68,6 @@ def test_keys_create_needs_known_scopes(tmp_path: Path, arguments: tuple[str, ..
     assert done.returncode == 2
     assert "--scope" in done.stderr
     assert not (tmp_path / "api-keys").exists()
-
-
-def test_a_missing_file_means_no_key_is_configured(tmp_path: Path) -> None:
-    assert KeyFile(tmp_path / "absent").all() == ()
 
 
 def test_a_running_service_sees_a_new_key_without_a_restart(tmp_path: Path) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
@@ -25,6 +23,7 @@ from logistic.adapters.sql.status_counts import recount
 from logistic.adapters.sql.tables import metadata
 from logistic.domain.model import TrackingEvent
 from logistic.domain.status import Status
+from tests.integration.alembic_steps import migrate_to
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -103,14 +102,6 @@ def test_operators_can_migrate_with_the_alembic_command(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
-    """Alembic's `step` (command.upgrade or command.downgrade) to `revision`."""
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        step(config, revision)
-
-
 def _events_before_0005(engine: Engine) -> None:
     """One order with three events, stored by the schema of 0004 (ids by AUTO_INCREMENT)."""
     with engine.begin() as connection:
@@ -148,7 +139,7 @@ def _events_before_0005(engine: Engine) -> None:
 
 
 def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
-    _migrate(engine, command.upgrade, "0004")
+    migrate_to(engine, command.upgrade, "0004")
     _events_before_0005(engine)
     with engine.connect() as connection:
         before = (
@@ -173,7 +164,7 @@ def _keeps_ids_and_continues_after_them(engine: Engine) -> None:
     assert _place_counts(engine) == {0: 0, 1: 0, 2: 1}
 
     # And back: 0004's schema with every event, its AUTO_INCREMENT going on after them.
-    _migrate(engine, command.downgrade, "0004")
+    migrate_to(engine, command.downgrade, "0004")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -216,7 +207,7 @@ def _place_counts(engine: Engine) -> dict[int, int]:
 
 
 def _fills_place_counts_after_a_stopped_run(engine: Engine) -> None:
-    _migrate(engine, command.upgrade, "0009")
+    migrate_to(engine, command.upgrade, "0009")
     with engine.begin() as connection:
         for place in (1, 2):
             connection.execute(
@@ -281,7 +272,7 @@ def _sequences(engine: Engine) -> dict[str, int]:
 
 
 def _makes_every_sequence_row_after_the_stored_keys(engine: Engine) -> None:
-    _migrate(engine, command.upgrade, "0010")
+    migrate_to(engine, command.upgrade, "0010")
     assert set(_sequences(engine)) == {"tracking_events.id"}
     with engine.begin() as connection:
         connection.execute(
@@ -310,7 +301,7 @@ def _makes_every_sequence_row_after_the_stored_keys(engine: Engine) -> None:
     assert _sequences(engine) == {"orders.sno": 6, "recipients.id": 13, "tracking_events.id": 1}
 
     # Run again over rows a write moved on (or an older release made): they are kept.
-    _migrate(engine, command.downgrade, "0010")
+    migrate_to(engine, command.downgrade, "0010")
     with engine.begin() as connection:
         connection.execute(text("UPDATE sequences SET next_value = 100 WHERE name = 'orders.sno'"))
     upgrade(engine)

@@ -25,8 +25,8 @@ from logistic.adapters.sql.tables import orders
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.model import Shipment, TrackingEvent
 from logistic.domain.status import Status
+from tests.integration.alembic_steps import migrate_to
 from tests.integration.sql_backends import Backend
-from tests.integration.test_migrations import _migrate
 from tests.integration.test_shipment_repository_contract import (
     NOW,
     created,
@@ -231,7 +231,7 @@ def _orders_stored_before_0008_get_theirs(engine: Engine) -> None:
     written = snapshots(engine)
 
     # Back to 0007 (the column goes), up again: 0008 fills it from the tables.
-    _migrate(engine, command.downgrade, "0007")
+    migrate_to(engine, command.downgrade, "0007")
     upgrade(engine)
 
     refilled = snapshots(engine)
@@ -246,7 +246,7 @@ def _orders_stored_before_0008_get_theirs(engine: Engine) -> None:
         assert json.loads(refilled[shipment.sno] or "") == json.loads(written[shipment.sno] or "")
         assert repository.get(shipment.sno) == shipment
     # Run again on a half-filled column (a migration stopped half-way), it fills the rest.
-    _migrate(engine, command.downgrade, "0008")
+    migrate_to(engine, command.downgrade, "0008")
     with engine.begin() as connection:
         connection.execute(
             update(orders).where(orders.c.sno <= shipments[5].sno).values(snapshot=None)

@@ -33,7 +33,8 @@ from logistic.adapters.sql.migrate import upgrade
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.domain.report import Report, ReportSlot
+from logistic.domain.report import Report
+from logistic.domain.report_slot import ReportSlot
 from logistic.entrypoints.scheduler import ReportScheduler
 from tests.integration.servers import stop_gracefully
 from tests.reporting import (

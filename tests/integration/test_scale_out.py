@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.s3_store import s3_client
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.tables import orders, tracking_events
-from logistic.domain.report import ReportSlot
+from logistic.domain.report_slot import ReportSlot
 from logistic.domain.status import Status, allowed_next
 from tests.integration.nginx import SITE, Nginx, check_config, require_nginx, running_nginx, send
 from tests.integration.servers import LOGISTIC, Reply, ServiceProcess, create_key, stop_gracefully

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -33,8 +32,8 @@ def test_without_a_read_url_reads_use_the_primary_database_in_a_pool_of_their_ow
     container.shutdown_resources()
 
 
-def test_an_embedded_database_is_read_through_its_only_engine(tmp_path: Path) -> None:
-    container = _container(LOGISTIC_DATABASE_URL=f"sqlite:///{tmp_path / 'logistic.db'}")
+def test_an_embedded_database_is_read_through_its_only_engine() -> None:
+    container = _container(LOGISTIC_DATABASE_URL="sqlite://")
 
     assert container.read_engine() is container.engine()
     container.shutdown_resources()

@@ -13,13 +13,8 @@ import pytest
 from attrs import evolve
 
 from logistic.domain.errors import InvalidInput
-from logistic.domain.report import (
-    LocationCount,
-    Report,
-    ReportFigures,
-    ReportSlot,
-    StuckShipments,
-)
+from logistic.domain.report import LocationCount, Report, ReportFigures, StuckShipments
+from logistic.domain.report_slot import ReportSlot
 from logistic.domain.status import Status
 
 SLOT = ReportSlot(date(2026, 11, 25), 8, "Asia/Taipei")

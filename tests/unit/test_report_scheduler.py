@@ -13,7 +13,7 @@ import pytest
 from logistic.adapters.clock import FixedClock
 from logistic.adapters.memory_store import MemoryLock
 from logistic.domain.errors import ObjectStoreError
-from logistic.domain.report import ReportSlot
+from logistic.domain.report_slot import ReportSlot
 from logistic.entrypoints.scheduler import Backoff, ReportScheduler
 from logistic.services.reports import Reports
 from tests.reporting import TAIPEI, ZONE, RecordingStore, StaticFigures, reports_service

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logistic.domain.errors import InvalidInput
-from logistic.domain.report import ReportSlot, due_slots, slots_between
+from logistic.domain.report_slot import ReportSlot, due_slots, slots_between
 
 TAIPEI = "Asia/Taipei"
 # Taipei has no daylight saving; the others change their clocks, some at midnight

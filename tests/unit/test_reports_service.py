@@ -11,7 +11,7 @@ import pytest
 from logistic.adapters.clock import FixedClock
 from logistic.adapters.memory_store import MemoryLock
 from logistic.domain.errors import InvalidInput, ObjectStoreError, ReportNotFound
-from logistic.domain.report import ReportSlot
+from logistic.domain.report_slot import ReportSlot
 from logistic.services.reports import LOCK_TTL, Publication, lock_name
 from tests.reporting import TAIPEI, ZONE, RecordingStore, StaticFigures, reports_service
 

@@ -22,7 +22,7 @@ import schedule
 from attrs import frozen
 
 from logistic.domain.errors import DomainError
-from logistic.domain.report import ReportSlot, due_slots
+from logistic.domain.report_slot import ReportSlot, due_slots
 from logistic.ports.clock import Clock
 from logistic.services.reports import Publication, Reports
 

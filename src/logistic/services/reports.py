@@ -8,7 +8,8 @@ import logging
 from datetime import date, timedelta
 
 from logistic.domain.errors import InvalidInput, ReportNotFound
-from logistic.domain.report import Report, ReportSlot
+from logistic.domain.report import Report
+from logistic.domain.report_slot import ReportSlot
 from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore

@@ -8,7 +8,7 @@ from datetime import date
 from flask import Blueprint, Response, request, url_for
 
 from logistic.domain.errors import InvalidInput
-from logistic.domain.report import ReportSlot
+from logistic.domain.report_slot import ReportSlot
 from logistic.entrypoints.http.views import container, json_response
 from logistic.services.rendering import to_json_bytes
 from logistic.services.reports import CSV

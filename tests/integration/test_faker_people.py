@@ -1,3 +1,5 @@
+"""The contacts Faker makes (names, phones, addresses), whose pools come from a child process."""
+
 from __future__ import annotations
 
 import random
@@ -13,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from logistic.adapters import faker_people
-from logistic.adapters.faker_people import FakerContacts, made_pools, pools
+from logistic.adapters.faker_people import DEFAULT_POOL_SIZE, FakerContacts, made_pools, pools
 from logistic.container import Container
+from logistic.domain.privacy import mask_address
 from logistic.settings import Settings
 
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -95,6 +98,17 @@ def test_a_faker_py_where_the_service_runs_does_not_stand_in_for_fakers(
     names, addresses = pools("zh_TW", 5)
 
     assert len(names) == len(addresses) == 5
+
+
+def test_every_faker_address_loses_its_street_and_number() -> None:
+    _, addresses = pools("zh_TW", DEFAULT_POOL_SIZE)  # every address a contact may have
+    for address in addresses:
+        shown = mask_address(address)
+        street = re.sub(r"^\d+ ", "", address)
+        assert shown, address
+        assert street.startswith(shown), address
+        assert not re.search(r"[\d路街巷號樓段]", shown), (address, shown)
+        assert len(shown) <= 4, (address, shown)
 
 
 def _sigint_ignored() -> None:
