@@ -24,6 +24,7 @@ from logistic.adapters.local_store import LocalDirectoryStore
 from logistic.adapters.memory import (
     MemoryApiKeys,
     MemoryCache,
+    MemoryContacts,
     MemoryIdempotencyKeys,
     MemoryLocationCatalog,
     MemoryRateLimiter,
@@ -286,4 +287,5 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.api_keys.override(providers.Object(MemoryApiKeys()))
     container.rate_limiter.override(providers.Object(MemoryRateLimiter()))
     container.readiness.override(providers.Object(Readiness({})))
+    container.contacts.override(providers.Object(MemoryContacts()))
     return container

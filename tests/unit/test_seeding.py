@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from logistic.adapters.clock import FixedClock
-from logistic.adapters.faker_people import FakerContacts
 from logistic.adapters.memory import (
     FailingCache,
     MemoryCache,
+    MemoryContacts,
     MemoryLocationCatalog,
     MemoryShipmentRepository,
 )
@@ -34,7 +34,7 @@ from logistic.services.seeding import SEED_WINDOW, SWEEP, Batch, Seeding, SeedPl
 from logistic.services.tracking import Tracking, missing_key, tracking_key
 
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
-CONTACTS = FakerContacts(pool_size=50)
+CONTACTS = MemoryContacts()
 
 
 def tracking_over(repository: MemoryShipmentRepository, cache: Cache) -> Tracking:

@@ -18,21 +18,20 @@ from logistic.domain.model import Contact
 
 DEFAULT_POOL_SIZE = 2_000
 _POOL_SEED = 20240101
-# It takes about 0.6 s; well inside nginx's 15 s and granian's 20 s of grace.
+# Well beyond the time it takes, and inside nginx's 15 s and granian's 20 s of grace.
 _POOLS_TIMEOUT_S = 10
 
 
 class FakerContacts:
     """Contacts drawn from pools of Faker-made names and addresses.
 
-    Faker takes about 70 µs for a zh_TW name and address, so 100,000 orders
-    would spend seven seconds in it. The pools are made once, from a fixed
-    seed, and each contact draws a name, an address and a mobile number from
-    the caller's `rng`: the same seed gives the same contact, in any process.
+    Faker is slow per contact, so the pools are made once, from a fixed seed, and
+    each contact draws a name, an address and a mobile number from the caller's
+    `rng`: the same seed gives the same contact, in any process.
 
-    They are made in a child process (`pools`): imported, Faker's modules stay for
-    the life of the process (the largest API worker after the same load: 72.0 MiB
-    with them, 67.1 without). They are made at the first contact, once however many
+    They are made in a child process (`pools`), because Faker's modules, once
+    imported, stay in a worker's memory for its whole life (docs/performance.md,
+    "Faker's contact pools"). They are made at the first contact, once however many
     threads ask at that moment, under this object's own lock: not while the object is
     built, when the container's lock for every singleton is held.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from logistic.domain.errors import (
     IdempotencyKeyReused,
     ShipmentNotFound,
 )
-from logistic.domain.model import Location, Recipient, Shipment, TrackingEvent
+from logistic.domain.model import Contact, Location, Recipient, Shipment, TrackingEvent
 from logistic.ports.api_keys import StoredKey
 from logistic.ports.clock import Clock
 from logistic.ports.idempotency import Answer, WriteClaim
@@ -241,3 +242,27 @@ class MemoryIdempotencyKeys:
             for key in old:
                 del self._claims[key]
             return len(old)
+
+
+# A handful of plausible recipients: enough variety for tests and demos, and no
+# child process or Faker import, which the Faker-made pools need.
+_NAMES = ("陳怡君", "林志明", "黃淑芬", "張家豪", "李美玲", "王建宏", "吳佩珊", "劉俊傑")
+_ADDRESSES = (
+    "臺北市中正區重慶南路一段122號",
+    "新北市板橋區縣民大道二段7號",
+    "臺中市西屯區臺灣大道三段99號",
+    "臺南市安平區永華路二段6號",
+    "高雄市苓雅區四維三路2號",
+    "花蓮縣花蓮市府前路17號",
+)
+
+
+class MemoryContacts:
+    """Contacts drawn from a short built-in list, the same for the same `rng` state."""
+
+    def contact(self, rng: random.Random) -> Contact:
+        return Contact(
+            name=rng.choice(_NAMES),
+            phone=f"09{rng.randrange(10**8):08d}",
+            address=rng.choice(_ADDRESSES),
+        )
