@@ -34,10 +34,11 @@ from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
 from logistic.adapters.redis_cache import RedisCache, RedisLike, redis_client
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisCountedCache, RedisRateLimiter
-from logistic.adapters.sql.engine import create_engine, create_read_engine
+from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
+from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.report_figures import SqlReportFigures
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.ports.cache import Cache, CountedCache
 from logistic.ports.clock import Clock

@@ -15,8 +15,9 @@ from attrs import evolve
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
-from logistic.adapters.sql.engine import create_engine
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
+from logistic.adapters.sql.engine import create_engine, ping
+from logistic.adapters.sql.locations import SqlLocationCatalog
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.tables import orders, recipients, sequences, tracking_events
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import (
@@ -796,9 +797,9 @@ def test_each_mysql_driver_is_handed_the_read_in_its_own_parameter_style(
     import MySQLdb.cursors
     import pymysql.cursors
 
-    from logistic.adapters.sql import repository as sql_repository
+    from logistic.adapters.sql import reads as sql_reads
 
-    monkeypatch.setattr(sql_repository, "_COMPILED", {})
+    monkeypatch.setattr(sql_reads, "_COMPILED", {})
     handed: dict[str, tuple[str, object]] = {}
     for name, cursor in (("pymysql", pymysql.cursors.Cursor), ("mysqldb", MySQLdb.cursors.Cursor)):
         execute = cursor.execute
