@@ -102,11 +102,11 @@ def _cursor_rows(
 
     Failures are handled as Core handles them. A driver error is raised as a
     DBAPIError, so `storage_errors` and the retries treat it alike. When the server
-    has gone (`connection_invalidated`), the connection is `invalidate`d and so is
-    every older one in the pool, replaced at its next checkout: after a restart they
-    are all dead, and a retry must not be lent another. Anything else (an interrupt
-    while the reply was awaited or read among them) invalidates the connection too,
-    since what is left unread would answer the next query on it.
+    has gone (`connection_invalidated`), the connection is `invalidate`d and the
+    engine's pool replaced: after a restart every connection it held is dead, and a
+    retry must not be lent another. Anything else (an interrupt while the reply was
+    awaited or read among them) invalidates the connection too, since what is left
+    unread would answer the next query on it.
     """
     key = (id(statement), dialect.name, dialect.driver)
     if key not in _COMPILED:
@@ -126,9 +126,10 @@ def _cursor_rows(
     except dialect.loaded_dbapi.Error as error:
         gone = dialect.is_disconnect(error, driver_connection, cursor)
         if gone:
-            # As Core's own disconnect handling (Connection._handle_dbapi_exception).
-            engine.pool._invalidate(pooled, error, _checkin=False)
             invalidate(error)
+            # A new pool: its checked-in connections closed, its checked-out ones not
+            # taken back, as Core retires a pool's older connections on a disconnect.
+            engine.dispose()
         elif cursor is not None:
             # The connection stays; closing a cursor on a dead one raises, so only here.
             with contextlib.suppress(dialect.loaded_dbapi.Error):
