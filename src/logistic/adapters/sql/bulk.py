@@ -1,18 +1,18 @@
 """Whole batches of new shipments inserted below SQLAlchemy, at the driver.
 
-At a million orders SQLAlchemy's per-value work (parameter dictionaries, the
-UtcDateTime conversion of every timestamp) costs more than the database does.
-These rows are built in the form the columns store, naive UTC text for
-UtcDateTime (as SQLAlchemy writes it on SQLite, and as MariaDB parses it), and
-go to the DBAPI cursor. On SQLite: one executemany of a prepared statement.
+When seeding, SQLAlchemy's per-value work (parameter dictionaries, the UtcDateTime
+conversion of every timestamp) cost more than the database did (see
+docs/performance.md, "Where the time goes"). These rows are built in the form the
+columns store, naive UTC text for UtcDateTime (as SQLAlchemy writes it on SQLite,
+and as MariaDB parses it), and go to the DBAPI cursor. On SQLite: one executemany
+of a prepared statement.
 
-On MariaDB, PyMySQL's executemany escapes each value through a chain of
-generic converters, which took 60% of a seeding worker's time (profiled), and
-mysqlclient's formats each row in Python: the rows are written as literals here
-instead, into multi-row INSERTs of up to a megabyte, whichever the driver. Only
-free text is quoted by the driver's own escape (which follows the server's
-NO_BACKSLASH_ESCAPES mode); numbers, statuses and timestamps are text we make,
-which needs no escape (see _insert_literals).
+On MariaDB, PyMySQL's executemany escapes each value through a chain of generic
+converters and mysqlclient's formats each row in Python: the rows are written as
+literals here instead, into multi-row INSERTs of up to a megabyte, whichever the
+driver. Only free text is quoted by the driver's own escape (which follows the
+server's NO_BACKSLASH_ESCAPES mode); numbers, statuses and timestamps are text
+made here, which needs no escape (see `literals`).
 """
 
 from __future__ import annotations

@@ -119,8 +119,8 @@ class SqlShipmentRepository:
 
         A commit is a log flush, the dearest statement of a small batch: numbering
         inside the writing transaction saves one. The sequence rows stay locked
-        until the commit, a few milliseconds for a hundred orders (add_in_bulk,
-        whose batches take longer, numbers them in a transaction of its own).
+        until the commit (add_in_bulk, whose batches take longer, numbers them in a
+        transaction of its own).
         """
         if not shipments:
             return []
@@ -301,7 +301,7 @@ def _planned(sno: int, recipient_id: int, new: NewShipment) -> Shipment:
 
 
 def _with_event_ids(shipment: Shipment, ids: range) -> Shipment:
-    # Built directly: attrs' evolve costs several times a constructor call, and /fake
+    # Each event built directly, not with attrs' evolve (several times dearer): /fake
     # numbers a hundred orders' events per request.
     return evolve(
         shipment,
