@@ -9,12 +9,12 @@ reads the same order, in a shuffled order, and its CPU time (`process_time`:
 this process only, MariaDB's work is not counted) is added up:
 
 * repository.get: the service's read as shipped (pool checkout included);
-* held connection: the repository's own read (`_load`: the statement on the
+* held connection: the repository's own read (`load_shipment`: the statement on the
   driver's cursor, errors translated as Core would) on a Connection kept open;
 * Core execute: the same statement executed by Core on that Connection;
 * exec_driver_sql: the statement compiled once, run as a string through the
   Connection (Core's execution context and result, no compilation or types);
-* DBAPI cursor: the bare cursor, as `_load` uses it minus its error handling.
+* DBAPI cursor: the bare cursor, as `load_shipment` uses it minus its error handling.
 
 Prints each variant's CPU per read and its ratio to repository.get. Every
 variant's Shipment is checked equal to the repository's for a few snos first.
@@ -32,7 +32,7 @@ from operator import itemgetter
 from typing import Any
 
 from logistic.adapters.sql.engine import create_read_engine
-from logistic.adapters.sql.repository import _SHIPMENT, SqlShipmentRepository, _load
+from logistic.adapters.sql.repository import SHIPMENT, SqlShipmentRepository, load_shipment
 from logistic.domain.model import Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
 
@@ -74,7 +74,7 @@ def main() -> None:
         raise SystemExit("a MariaDB/MySQL URL, please")
     repository = SqlShipmentRepository(engine)
     highest = repository.count()
-    sql = str(_SHIPMENT.compile(dialect=engine.dialect))
+    sql = str(SHIPMENT.compile(dialect=engine.dialect))
     with engine.connect() as connection:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
@@ -84,8 +84,8 @@ def main() -> None:
 
         variants: dict[str, Callable[[int], Shipment | None]] = {
             "repository.get": repository.get,
-            "held connection": lambda sno: _load(connection, sno),
-            "Core execute": lambda sno: by_index(connection.execute(_SHIPMENT, {"sno": sno}).all()),
+            "held connection": lambda sno: load_shipment(connection, sno),
+            "Core execute": lambda sno: by_index(connection.execute(SHIPMENT, {"sno": sno}).all()),
             "exec_driver_sql": lambda sno: by_index(connection.exec_driver_sql(sql, (sno,)).all()),
             "DBAPI cursor": dbapi_cursor,
         }

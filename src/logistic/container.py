@@ -37,11 +37,12 @@ from logistic.adapters.redis_client import RedisLike, redis_client
 from logistic.adapters.redis_counted_cache import RedisCountedCache
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
-from logistic.adapters.sql.engine import create_engine, create_read_engine
+from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
+from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade as upgrade_schema
 from logistic.adapters.sql.report_figures import SqlReportFigures
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository, ping
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.status_counts import recount as recount_orders
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.ports.cache import Cache, CountedCache

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 
 from logistic.adapters.memory import MemoryLocationCatalog, MemoryShipmentRepository
 from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.tables import metadata, place_counts, status_counts
 from logistic.ports.repositories import LocationCatalog, ShipmentRepository
 

@@ -14,8 +14,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.history import PlannedShipment
 from logistic.domain.model import Contact

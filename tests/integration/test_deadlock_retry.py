@@ -12,8 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.domain.centers import LOGISTICS_CENTERS
 from tests.reporting import generated_orders
 from tests.services import as_mysqlclient, mysqlclient_problem, require

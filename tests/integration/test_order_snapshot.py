@@ -18,8 +18,9 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.snapshot import MAX_EVENTS
 from logistic.adapters.sql.tables import orders
 from logistic.domain.centers import LOGISTICS_CENTERS

@@ -1,23 +1,24 @@
 """A /query miss costs MariaDB one round trip for the read and one for the version check
-(none for a delivered or returned shipment, whose body is final).
+(none for a delivered or returned shipment, whose body is final); a read that fails or is
+interrupted leaves no connection behind that would answer the next read wrongly.
 
-The round trips are counted where they happen: every command a pymysql
-connection sends to the server (queries, pings, ROLLBACKs) goes through its
-`_execute_command`, which a "connect" listener counts for the engines watched.
+The round trips are counted on the wire: the service reaches MariaDB through a relay
+that counts the commands its connections send (queries, pings, ROLLBACKs alike).
 """
 
 from __future__ import annotations
 
 import contextlib
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pymysql
-import pymysql.connections
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from pymysql.constants import FIELD_TYPE
+from sqlalchemy import event, make_url, text
 
 from logistic.adapters.sql.migrate import upgrade
 from logistic.container import Container
@@ -42,29 +43,65 @@ DELIVERED = [*IN_FLIGHT, Status.OUT_FOR_DELIVERY, Status.DELIVERED]
 pytestmark = pytest.mark.mariadb
 
 
-class RoundTrips:
-    """Commands sent to the server by new connections of the engines watched."""
+class CommandRelay:
+    """A TCP relay to MariaDB that counts the commands sent through it.
 
-    def __init__(self, *engines: Engine) -> None:
-        self.count = 0
-        for engine in engines:
-            engine.dispose()
-            event.listen(engine, "connect", self._watch)
+    In the MySQL protocol every packet starts with its payload's length (three bytes,
+    little-endian) and a sequence number, which each command restarts at 0; the client
+    then waits for the reply, so a command is a round trip.
+    """
 
-    def _watch(self, dbapi_connection: Any, _: object) -> None:
-        send = dbapi_connection._execute_command
+    def __init__(self) -> None:
+        self.commands = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
 
-        def counted(*args: Any) -> Any:
-            self.count += 1
-            return send(*args)
-
-        dbapi_connection._execute_command = counted
+    def url(self, url: str) -> str:
+        """`url` with the relay in place of the server."""
+        port = self._listener.getsockname()[1]
+        return make_url(url).set(host="127.0.0.1", port=port).render_as_string(False)
 
     def during(self, action: Any) -> int:
-        before = self.count
+        before = self.commands
         with contextlib.suppress(ShipmentNotFound):
             action()
-        return self.count - before
+        return self.commands - before
+
+    def close(self) -> None:
+        for sock in [self._listener, *self._sockets]:
+            sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            server = socket.create_connection((MARIADB_HOST, MARIADB_PORT))
+            self._sockets += [client, server]
+            threading.Thread(target=self._relay, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._relay, args=(server, client, False), daemon=True).start()
+
+    def _relay(self, source: socket.socket, sink: socket.socket, count: bool) -> None:
+        pending = bytearray()
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if count:
+                    pending += data
+                    self._count(pending)
+                sink.sendall(data)  # counted first: the reply cannot come before
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def _count(self, pending: bytearray) -> None:
+        while len(pending) >= 4:
+            size = int.from_bytes(pending[:3], "little")
+            if len(pending) < 4 + size:
+                return
+            if pending[3] == 0:
+                self.commands += 1
+            del pending[: 4 + size]
 
 
 @contextlib.contextmanager
@@ -79,11 +116,11 @@ def migrated(url: str, home: Path) -> Iterator[Container]:
         container.shutdown_resources()
 
 
-@pytest.fixture
-def container(fresh_mariadb_url: str, tmp_path: Path) -> Iterator[Container]:
-    """On PyMySQL, whose commands RoundTrips counts."""
-    with migrated(fresh_mariadb_url, tmp_path) as container:
-        yield container
+def driver_url(driver: str, url: str) -> str:
+    if driver == "mysqlclient":
+        require("mysqlclient", mysqlclient_problem())
+        return as_mysqlclient(url)
+    return url
 
 
 @pytest.fixture(params=["pymysql", "mysqlclient"])
@@ -91,25 +128,29 @@ def each_driver(
     request: pytest.FixtureRequest, fresh_mariadb_url: str, tmp_path: Path
 ) -> Iterator[Container]:
     """On each MySQL driver the service supports."""
-    url = fresh_mariadb_url
-    if request.param == "mysqlclient":
-        require("mysqlclient", mysqlclient_problem())
-        url = as_mysqlclient(url)
-    with migrated(url, tmp_path) as container:
+    with migrated(driver_url(request.param, fresh_mariadb_url), tmp_path) as container:
         yield container
 
 
-def test_a_miss_is_one_round_trip_and_its_version_check_one_more(container: Container) -> None:
-    first, in_flight = (shipment_with(container, IN_FLIGHT) for _ in range(2))
-    delivered = shipment_with(container, DELIVERED)
-    tracking = container.tracking()
-    trips = RoundTrips(container.engine(), container.read_engine())
-    tracking.uncached_body(first)  # a new connection says hello first
+@pytest.mark.parametrize("driver", ["pymysql", "mysqlclient"])
+def test_a_miss_is_one_round_trip_and_its_version_check_one_more(
+    fresh_mariadb_url: str, tmp_path: Path, driver: str
+) -> None:
+    relay = CommandRelay()
+    try:
+        url = relay.url(driver_url(driver, fresh_mariadb_url))
+        with migrated(url, tmp_path) as container:
+            first, in_flight = (shipment_with(container, IN_FLIGHT) for _ in range(2))
+            delivered = shipment_with(container, DELIVERED)
+            tracking = container.tracking()
+            tracking.uncached_body(first)  # a new connection says hello first
 
-    assert trips.during(lambda: tracking.uncached_body(in_flight)) == 2
-    assert trips.during(lambda: tracking.uncached_body(delivered)) == 1
-    assert trips.during(lambda: tracking.uncached_body(99_999_999)) == 2
-    assert trips.during(lambda: tracking.body(in_flight)) == 0  # cached
+            assert relay.during(lambda: tracking.uncached_body(in_flight)) == 2
+            assert relay.during(lambda: tracking.uncached_body(delivered)) == 1
+            assert relay.during(lambda: tracking.uncached_body(99_999_999)) == 2
+            assert relay.during(lambda: tracking.body(in_flight)) == 0  # cached
+    finally:
+        relay.close()
 
 
 def kill(connection_ids: list[int]) -> None:
@@ -149,23 +190,36 @@ def test_a_read_after_the_server_closed_every_pooled_connection_still_answers(
 
 @pytest.mark.parametrize("read", ["get", "event_count"])
 def test_a_read_interrupted_mid_reply_leaves_nothing_for_the_next_read(
-    container: Container, read: str, monkeypatch: pytest.MonkeyPatch
+    fresh_mariadb_url: str, tmp_path: Path, read: str
 ) -> None:
-    """A reply left half read on a pooled connection would answer the next query: the
-    next caller would be shown another parcel's recipient."""
-    first, second = container.fake_orders().create(2)
-    repository = container.shipments()
-    repository.get(first.sno)  # the pool now holds one connection
-    read_reply = pymysql.connections.Connection._read_query_result
+    """A reply left half read on a pooled connection would answer the next query on it:
+    the next caller would be shown another parcel, or an error. The interrupt comes as
+    Ctrl-C would, in
+    the middle of a reply: from PyMySQL's conversion of an integer column, both reads'
+    first, while the rest of the reply waits unread."""
+    armed = False
 
-    def interrupted(*args: Any, **kwargs: Any) -> Any:
-        raise KeyboardInterrupt
+    def interrupting(value: str) -> int:
+        if armed:
+            raise KeyboardInterrupt
+        return int(value)
 
-    monkeypatch.setattr(pymysql.connections.Connection, "_read_query_result", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        getattr(repository, read)(first.sno)
-    monkeypatch.setattr(pymysql.connections.Connection, "_read_query_result", read_reply)
+    def convert_through_it(dbapi_connection: Any, _: object) -> None:
+        for integers in (FIELD_TYPE.LONG, FIELD_TYPE.LONGLONG):
+            dbapi_connection.decoders[integers] = interrupting
 
-    assert repository.get(second.sno) == second
-    assert repository.event_count(second.sno) == len(second.events)
-    assert container.read_engine().pool.checkedout() == 0
+    with migrated(fresh_mariadb_url, tmp_path) as container:
+        event.listen(container.read_engine(), "connect", convert_through_it)
+        repository = container.shipments()
+        first, second = shipment_with(container, IN_FLIGHT), shipment_with(container, DELIVERED)
+        expected = repository.get(second)  # the pool now holds one connection
+        assert expected is not None
+
+        armed = True
+        with pytest.raises(KeyboardInterrupt):
+            getattr(repository, read)(first)
+        armed = False
+
+        found = getattr(repository, read)(second)
+        assert found == (expected if read == "get" else len(DELIVERED))
+        assert container.read_engine().pool.checkedout() == 0

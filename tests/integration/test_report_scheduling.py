@@ -29,9 +29,10 @@ from logistic.adapters.redis_client import redis_client
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.s3_store import S3ObjectStore, s3_client
 from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade
 from logistic.adapters.sql.report_figures import SqlReportFigures
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.report import Report
 from logistic.domain.report_slot import ReportSlot

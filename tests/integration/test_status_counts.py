@@ -28,7 +28,8 @@ from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import writer
-from logistic.adapters.sql.repository import SqlLocationCatalog, SqlShipmentRepository
+from logistic.adapters.sql.locations import SqlLocationCatalog
+from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.status_counts import (
     OrderCounts,
     add_to_counts,

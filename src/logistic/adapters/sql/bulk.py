@@ -1,42 +1,38 @@
 """Whole batches of new shipments inserted below SQLAlchemy, at the driver.
 
-At a million orders SQLAlchemy's per-value work (parameter dictionaries, the
-UtcDateTime conversion of every timestamp) costs more than the database does.
-These rows are built in the form the columns store, naive UTC text for
-UtcDateTime (as SQLAlchemy writes it on SQLite, and as MariaDB parses it), and
-go to the DBAPI cursor. On SQLite: one executemany of a prepared statement.
+When seeding, SQLAlchemy's per-value work (parameter dictionaries, the UtcDateTime
+conversion of every timestamp) cost more than the database did (see
+docs/performance.md, "Where the time goes"). These rows are built in the form the
+columns store, naive UTC text for UtcDateTime (as SQLAlchemy writes it on SQLite,
+and as MariaDB parses it), and go to the DBAPI cursor. On SQLite: one executemany
+of a prepared statement.
 
-On MariaDB, PyMySQL's executemany escapes each value through a chain of
-generic converters, which took 60% of a seeding worker's time (profiled), and
-mysqlclient's formats each row in Python: the rows are written as literals here
-instead, into multi-row INSERTs of up to a megabyte, whichever the driver. Only
-free text is quoted by the driver's own escape (which follows the server's
-NO_BACKSLASH_ESCAPES mode); numbers, statuses and timestamps are text we make,
-which needs no escape (see _insert_literals).
+On MariaDB, PyMySQL's executemany escapes each value through a chain of generic
+converters and mysqlclient's formats each row in Python: the rows are written as
+literals here instead, into multi-row INSERTs of up to a megabyte, whichever the
+driver. Only free text is quoted by the driver's own escape (which follows the
+server's NO_BACKSLASH_ESCAPES mode); numbers, statuses and timestamps are text
+made here, which needs no escape (see `literals`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
-from logistic.adapters.sql.snapshot import snapshot_text
-from logistic.adapters.sql.snapshot import stored_time as _stored
+from logistic.adapters.sql.literals import STATUS_LITERALS
+from logistic.adapters.sql.snapshot import snapshot_text, stored_time
 from logistic.adapters.sql.status_counts import add_to_counts, place, stored
 from logistic.adapters.sql.tables import orders, recipients, tracking_events
 from logistic.domain.model import Shipment
-from logistic.domain.status import Status
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 # PyMySQL's own bound for a multi-row INSERT, in characters here: at most 4 MB of
 # UTF-8, under every server's default max_allowed_packet.
 _MAX_STATEMENT = 1_024_000
-# Text that means the same, unescaped, between single quotes in every SQL mode.
-_SAFE_TEXT = re.compile(r"[0-9A-Za-z _:.-]*")
 
 _RECIPIENT_COLUMNS = ("id", "name", "phone", "address")
 _ORDER_COLUMNS = (
@@ -109,7 +105,7 @@ def _insert_bound(
         recipient = shipment.recipient
         recipient_rows.append((recipient.id, recipient.name, recipient.phone, recipient.address))
         # Each event's time as text once, for its row and for the order's snapshot.
-        stamps = [_stored(event.occurred_at) for event in shipment.events]
+        stamps = [stored_time(event.occurred_at) for event in shipment.events]
         order_rows.append(_order_values(shipment, ids, stamps))
         sno = shipment.sno
         event_rows.extend(
@@ -136,12 +132,12 @@ def _order_values(shipment: Shipment, ids: range, stamps: Sequence[str]) -> tupl
         shipment.recipient.id,
         shipment.origin_id,
         shipment.destination_id,
-        _stored(shipment.created_at),
-        _stored(shipment.promised_by),
+        stored_time(shipment.created_at),
+        stored_time(shipment.promised_by),
         None if current is None else current.value,
         shipment.current_location_id,
         stamps[-1] if stamps else None,  # last_event_at
-        None if delivered_at is None else _stored(delivered_at),
+        None if delivered_at is None else stored_time(delivered_at),
         len(shipment.events),
         snapshot_text(shipment, ids, stamps),
     )
@@ -168,17 +164,6 @@ def _driver_quote(connection: Connection) -> Callable[[str], str] | None:
     return None
 
 
-def _trusted(text: str) -> str:
-    """`text` as an SQL string literal without the driver's escape, for text this module
-    makes itself: only characters that mean themselves in any SQL mode, or ValueError."""
-    if not _SAFE_TEXT.fullmatch(text):
-        raise ValueError(f"not safe as a literal without escaping: {text!r}")
-    return f"'{text}'"
-
-
-_STATUS_LITERALS = {status: _trusted(status.value) for status in Status}
-
-
 def _insert_literals(
     connection: Connection,
     quote: Callable[[str], str],
@@ -188,10 +173,10 @@ def _insert_literals(
     """The rows as literals, in statements of at most _MAX_STATEMENT characters.
 
     Only free text (the recipient, an event's note) goes through the driver's
-    escape, which cost as much as the rest of the row building. Numbers are
-    written with the format code d (text in their place is an error, never text in
-    the statement), statuses are checked once (_STATUS_LITERALS), and timestamps
-    are _stored text, digits and " -:." by construction.
+    escape, which costs as much as the rest of the row building. Numbers are
+    written with the format code d (text in their place is an error, never text
+    in the statement), statuses are checked once (STATUS_LITERALS), and timestamps
+    are `stored_time` text, digits and " -:." by construction.
     """
 
     def text(value: str | None) -> str:
@@ -211,15 +196,15 @@ def _insert_literals(
             f"{text(recipient.address)})"
         )
         sno, events = shipment.sno, shipment.events
-        stamps = [_stored(event.occurred_at) for event in events]
+        stamps = [stored_time(event.occurred_at) for event in events]
         event_rows.extend(
-            f"({sno:d},{event_id:d},{_STATUS_LITERALS[event.status]},{event.location_id:d},"
+            f"({sno:d},{event_id:d},{STATUS_LITERALS[event.status]},{event.location_id:d},"
             f"'{stamp}',{text(event.note)})"
             for event_id, event, stamp in zip(ids, events, stamps, strict=True)
         )
         order_rows.append(
             f"({sno:d},{recipient.id:d},{shipment.origin_id:d},{shipment.destination_id:d},"
-            f"'{_stored(shipment.created_at)}','{_stored(shipment.promised_by)}',"
+            f"'{stored_time(shipment.created_at)}','{stored_time(shipment.promised_by)}',"
             f"{_current_literals(shipment, stamps)},{len(events):d},"
             f"{text(snapshot_text(shipment, ids, stamps))})"
         )
@@ -238,8 +223,8 @@ def _current_literals(shipment: Shipment, stamps: Sequence[str]) -> str:
         return "NULL,NULL,NULL,NULL"
     last = shipment.events[-1]
     delivered_at = shipment.delivered_at
-    delivered = "NULL" if delivered_at is None else f"'{_stored(delivered_at)}'"
-    return f"{_STATUS_LITERALS[last.status]},{last.location_id:d},'{stamps[-1]}',{delivered}"
+    delivered = "NULL" if delivered_at is None else f"'{stored_time(delivered_at)}'"
+    return f"{STATUS_LITERALS[last.status]},{last.location_id:d},'{stamps[-1]}',{delivered}"
 
 
 def _execute_literals(connection: Connection, insert: str, rows: Sequence[str]) -> None:

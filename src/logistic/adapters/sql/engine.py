@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+
+from logistic.adapters.sql.errors import storage_errors
 
 BUSY_TIMEOUT_MS = 5000
 MYSQL_CONNECT_TIMEOUT_S = 10
@@ -35,7 +37,7 @@ def create_read_engine(url: str, pool_recycle_s: int = POOL_RECYCLE_S) -> Engine
     A query costs one round trip there: autocommit, so no BEGIN and no ROLLBACK,
     and no ping before a connection is lent. A connection the server closed fails
     its first query instead (`DBAPIError.connection_invalidated`), so readers try
-    once more (see `sql.repository`); the recycling still retires connections
+    once more (see `sql.reads`); the recycling still retires connections
     before any idle timeout. None for other back ends: read on the primary engine.
     """
     parsed = sa.make_url(url)
@@ -52,6 +54,12 @@ def writer(engine: Engine) -> Engine:
     when a read lock cannot be upgraded. Elsewhere this changes nothing.
     """
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def ping(engine: Engine) -> None:
+    """Raise StorageUnavailable unless the database answers a trivial query."""
+    with storage_errors(), engine.connect() as connection:
+        connection.execute(text("SELECT 1")).scalar_one()
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
@@ -116,9 +124,9 @@ def mysqldb_conversions() -> dict[Any, Any]:
 def mysql_datetime(value: str) -> datetime | None:
     """A DATETIME as mysqlclient reads it, parsed by `datetime.fromisoformat`.
 
-    mysqlclient parses each DATETIME in Python (2.2 µs here); `fromisoformat` is C
-    (0.15 µs), and a /query miss reads about sixteen of them. What it refuses (a
-    zero date) and a bare date go to mysqlclient's own parser, which answers as before.
+    mysqlclient parses each DATETIME in Python, `fromisoformat` in C, and a /query miss
+    reads many of them (see docs/performance.md, "Where the time goes"). What it refuses
+    (a zero date) and a bare date go to mysqlclient's own parser, which answers as before.
     """
     if len(value) > len("YYYY-MM-DD"):
         try:

@@ -25,8 +25,8 @@ MIGRATION_LOCK_SECONDS = 60
 
 
 def alembic_config() -> Config:
-    # Imported here, like `command` below: Alembic and Mako would cost every worker
-    # of the server 11 MiB, and only migrating needs them.
+    # Imported here, like `command` below: Alembic and Mako would add to the memory
+    # of every worker of the server, and only migrating needs them.
     from alembic.config import Config
 
     if not (MIGRATIONS / "env.py").is_file():

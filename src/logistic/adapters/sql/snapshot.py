@@ -1,10 +1,10 @@
 """orders.snapshot: an order's recipient and events as one JSON text in its own row.
 
-A /query miss at a million orders read three rows from three tables (orders,
-recipients, tracking_events), each on its own page: with 0.5 GB of them against
-Debian's 128 MiB buffer pool, about three pages in four came from disk, and
-those reads were most of MariaDB's CPU for a miss. With the snapshot it reads
-the order's row alone (see `SqlShipmentRepository.get`).
+A /query miss read three rows from three tables (orders, recipients,
+tracking_events), each on its own page: once the tables outgrow MariaDB's buffer
+pool most of those pages come from disk, and reading them was most of MariaDB's
+CPU for a miss (see docs/performance.md, "Where the time goes"). With the snapshot
+it reads the order's row alone (see `SqlShipmentRepository.get`).
 
 tracking_events and recipients stay the record: every write that adds an order
 or an event rewrites the order's snapshot from them in the same transaction.
@@ -41,8 +41,8 @@ from logistic.domain.status import Status
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _DECODE = json.JSONDecoder().decode
-# A stored status by its value: a dict lookup, where calling the Enum costs a /query
-# miss a microsecond an event (the repository's join read uses it too).
+# A stored status by its value: a dict lookup, cheaper than calling the Enum for each
+# event of a /query miss (the repository's join read uses it too).
 STATUSES = {status.value: status for status in Status}
 _STORED = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 # Above either, no snapshot (migration 0008 applies the same bounds). 500 events of

@@ -158,10 +158,10 @@ def counts_as_of(connection: Connection, as_of: datetime) -> OrderCounts:
     )
     # Orders created after the slot: a range of (current_location_id, created_at,
     # current_status) for each place an order may be at, the places read from that index
-    # first. orders has no index on created_at alone: /fake?num=100 wrote 100 random
-    # entries into it, most of them a page read from disk with Debian's 128 MiB buffer
-    # pool. MariaDB is told the index: for a window of most orders it chose to read
-    # every row through the status index instead (30 s at 1M orders, against 0.5 s).
+    # first. orders has no index on created_at alone (migration 0009): every /fake call
+    # wrote random entries into it, most of them a page read from disk. MariaDB is told
+    # the index: for a window of most orders it chose to read every row through the
+    # status index instead, far slower (see docs/performance.md, "Where the time goes").
     places = connection.execute(select(orders.c.current_location_id).distinct()).scalars().all()
     located = [key for key in places if key is not None]
     anywhere: ColumnElement[bool] = orders.c.current_location_id.is_(None)

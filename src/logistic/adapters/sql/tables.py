@@ -119,7 +119,7 @@ orders = Table(
 
 # Clustered by order: one order's events sit together in its primary key, so a
 # lookup reads them from one index range, already in id order. Ids come from the
-# sequences table (see repository.py), in the order the events happened.
+# sequences table (see sequences.py), in the order the events happened.
 tracking_events = Table(
     "tracking_events",
     metadata,
