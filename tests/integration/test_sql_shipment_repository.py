@@ -244,13 +244,15 @@ def test_reading_a_shipment_is_one_query_of_its_order_row(sql_shipment_backend: 
     assert "tracking_events" not in sent[0]
 
 
+@pytest.mark.parametrize(("way", "large_size"), [("add_many", 200), ("add_in_bulk", 300)])
 def test_a_batch_costs_the_same_round_trips_whatever_its_size(
-    sql_shipment_backend: Backend,
+    sql_shipment_backend: Backend, way: str, large_size: int
 ) -> None:
     repository, engine = primed(sql_shipment_backend)
+    add = getattr(repository, way)
 
-    small = statements(engine, lambda: repository.add_many(generated(1, seed=2)))
-    large = statements(engine, lambda: repository.add_many(generated(200, seed=3)))
+    small = statements(engine, lambda: add(generated(1, seed=2)))
+    large = statements(engine, lambda: add(generated(large_size, seed=3)))
 
     assert len(large) == len(small)
 
@@ -271,17 +273,6 @@ def test_a_small_batch_is_numbered_and_written_in_one_transaction(
     # The three sequences: one locking read, one update; one INSERT per table; the
     # status counts and the place counts.
     assert len(sent) == 2 + 3 + 2
-
-
-def test_a_bulk_batch_costs_the_same_round_trips_whatever_its_size(
-    sql_shipment_backend: Backend,
-) -> None:
-    repository, engine = primed(sql_shipment_backend)
-
-    small = statements(engine, lambda: repository.add_in_bulk(generated(1, seed=2)))
-    large = statements(engine, lambda: repository.add_in_bulk(generated(300, seed=3)))
-
-    assert len(large) == len(small)
 
 
 def test_a_batch_over_a_megabyte_goes_out_in_several_statements_on_mariadb_only(

@@ -2,8 +2,9 @@
 the shipment reads fetched on the driver's own cursor.
 
 Core's execution around the driver (a Connection, its context, result and row objects, a
-type processor per value) cost a /query miss more CPU than the driver itself: see
-docs/performance.md, "Where the time goes". The rows are the driver's own: DATETIMEs
+type processor per value) cost a /query miss more CPU than the driver itself; this
+beats Core's own execute by more than the noise band on misses: docs/performance.md,
+"Speed tricks and what they buy". The rows are the driver's own: DATETIMEs
 naive (text on SQLite), read by `snapshot.utc`.
 """
 
