@@ -55,6 +55,12 @@ def _database_url(url: str, variable: str, sqlite: bool = False) -> str:
     return url
 
 
+# The defaults the adapters also fall back on when built without settings (tests,
+# library users): written here once.
+# Below the idle timeout of any proxy or load balancer in front of the database.
+DEFAULT_POOL_RECYCLE_S = 3600
+DEFAULT_REDIS_PREFIX = "logistic:"
+
 _RATE = re.compile(r"^(\d+)/(second|minute|hour)$")
 _PER = {"second": 1, "minute": 60, "hour": 3600}
 
@@ -196,10 +202,12 @@ class Settings:
             database_url=database_url,
             database_read_url=database_read_url,
             database_pool_recycle=timedelta(
-                seconds=_positive_int(environ, "LOGISTIC_DATABASE_POOL_RECYCLE", 3600)
+                seconds=_positive_int(
+                    environ, "LOGISTIC_DATABASE_POOL_RECYCLE", DEFAULT_POOL_RECYCLE_S
+                )
             ),
             redis_url=environ.get("LOGISTIC_REDIS_URL") or None,
-            redis_prefix=environ.get("LOGISTIC_REDIS_PREFIX", "logistic:"),
+            redis_prefix=environ.get("LOGISTIC_REDIS_PREFIX", DEFAULT_REDIS_PREFIX),
             cache_ttl=timedelta(seconds=_positive_int(environ, "LOGISTIC_CACHE_TTL", 4 * 3600)),
             timezone=timezone,
             host=environ.get("LOGISTIC_HOST") or "127.0.0.1",

@@ -10,6 +10,7 @@ import redis
 
 from logistic.adapters.redis_client import RedisLike, cache_unavailable_on_error
 from logistic.adapters.redis_commands import direct_commands
+from logistic.settings import DEFAULT_REDIS_PREFIX
 
 
 class RedisCache:
@@ -19,7 +20,7 @@ class RedisCache:
     stores its body here); a cluster's client routes them by key.
     """
 
-    def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
+    def __init__(self, client: RedisLike, prefix: str = DEFAULT_REDIS_PREFIX) -> None:
         self._client = client
         self._prefix = prefix
         self._direct = direct_commands(client) if isinstance(client, redis.Redis) else None

@@ -14,6 +14,7 @@ from logistic.adapters.redis_commands import DirectCommands, direct_commands
 from logistic.adapters.redis_rate_limiter import window_counter
 from logistic.domain.errors import CacheUnavailable
 from logistic.ports.rate_limiter import Window
+from logistic.settings import DEFAULT_REDIS_PREFIX
 
 # RedisRateLimiter's INCR and PEXPIRE, then a GET of each other key: one command to send
 # and one reply to parse, where a pipeline of the same costs the client four of each.
@@ -37,7 +38,7 @@ class RedisCountedCache:
     one script may not touch them all, a pipeline.
     """
 
-    def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
+    def __init__(self, client: RedisLike, prefix: str = DEFAULT_REDIS_PREFIX) -> None:
         self._client = client
         self._prefix = prefix
         self._direct = direct_commands(client) if isinstance(client, redis.Redis) else None

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from logistic.adapters.redis_client import RedisLike, cache_unavailable_on_error
 from logistic.ports.rate_limiter import Window
+from logistic.settings import DEFAULT_REDIS_PREFIX
 
 _MILLISECOND = timedelta(milliseconds=1)
 
@@ -17,7 +18,7 @@ class RedisRateLimiter:
     and every worker agrees on it; an old counter expires a window after its end.
     """
 
-    def __init__(self, client: RedisLike, prefix: str = "logistic:") -> None:
+    def __init__(self, client: RedisLike, prefix: str = DEFAULT_REDIS_PREFIX) -> None:
         self._client = client
         self._prefix = prefix
 

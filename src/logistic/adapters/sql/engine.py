@@ -11,17 +11,16 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
 from logistic.adapters.sql.errors import storage_errors
+from logistic.settings import DEFAULT_POOL_RECYCLE_S
 
 BUSY_TIMEOUT_MS = 5000
 MYSQL_CONNECT_TIMEOUT_S = 10
-# Keep it below the idle timeout of any proxy or load balancer in front of the database.
-POOL_RECYCLE_S = 3600
 
 # Execution option asking for a transaction that will write (see `writer`).
 WRITE_OPTION = "logistic_write"
 
 
-def create_engine(url: str, pool_recycle_s: int = POOL_RECYCLE_S) -> Engine:
+def create_engine(url: str, pool_recycle_s: int = DEFAULT_POOL_RECYCLE_S) -> Engine:
     """An engine for a SQLite or MariaDB/MySQL URL."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -31,7 +30,7 @@ def create_engine(url: str, pool_recycle_s: int = POOL_RECYCLE_S) -> Engine:
     return sa.create_engine(parsed, pool_pre_ping=True)
 
 
-def create_read_engine(url: str, pool_recycle_s: int = POOL_RECYCLE_S) -> Engine | None:
+def create_read_engine(url: str, pool_recycle_s: int = DEFAULT_POOL_RECYCLE_S) -> Engine | None:
     """An engine of its own for reads outside any transaction on a MariaDB/MySQL URL.
 
     A query costs one round trip there: autocommit, so no BEGIN and no ROLLBACK,
