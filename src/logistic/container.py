@@ -45,12 +45,14 @@ from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.status_counts import recount as recount_orders
 from logistic.domain.centers import LOGISTICS_CENTERS
+from logistic.domain.language import Language
 from logistic.ports.cache import Cache, CountedCache
 from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
 from logistic.ports.rate_limiter import RateLimiter
 from logistic.services.access import Access
+from logistic.services.disclosure import Disclosure
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
@@ -212,6 +214,7 @@ class Container(containers.DeclarativeContainer):
         zone=settings.provided.timezone,
         ttl=settings.provided.cache_ttl,
         negative_ttl=settings.provided.negative_cache_ttl,
+        page_languages=tuple(Language),
     )
     fake_orders = providers.ThreadSafeSingleton(
         FakeOrders,
@@ -238,6 +241,8 @@ class Container(containers.DeclarativeContainer):
     )
     # A Factory: cheap, and it follows a reset of the singletons it is made of.
     quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache)
+    # The tracking page's full recipient, for the last four digits of their phone.
+    disclosure = providers.ThreadSafeSingleton(Disclosure, query_shipments, rate_limiter, clock)
     seeding = providers.ThreadSafeSingleton(
         Seeding,
         shipments=shipments,

@@ -176,6 +176,7 @@ class Settings:
     report_timezone: ZoneInfo
     stuck_after: timedelta
     report_grace: timedelta
+    page_refresh: timedelta  # how often an open tracking page asks for news; 0: never
 
     @property
     def embedded(self) -> bool:
@@ -234,4 +235,5 @@ class Settings:
             ),
             stuck_after=timedelta(hours=_positive_int(environ, "LOGISTIC_STUCK_AFTER_HOURS", 72)),
             report_grace=timedelta(hours=_positive_int(environ, "LOGISTIC_REPORT_GRACE_HOURS", 8)),
+            page_refresh=_seconds(environ, "LOGISTIC_PAGE_REFRESH", 30),
         )

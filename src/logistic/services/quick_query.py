@@ -42,7 +42,10 @@ class QuickQuery:
         self._counted = counted
 
     def cached(self, client: str, sno: int, view: View) -> Counted:
-        key = self._tracking.servable_key(sno, view)
+        return self.counted(client, sno, self._tracking.servable_key(sno, view))
+
+    def counted(self, client: str, sno: int, key: str | None) -> Counted:
+        """`cached` for any entry of `sno` (a page: Tracking.servable of its key)."""
         negative = self._tracking.negative_key(sno)
         tally = self._throttle.tally(client)
         if tally is None or self._counted is None:

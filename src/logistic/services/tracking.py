@@ -6,7 +6,7 @@ import enum
 import itertools
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta, tzinfo
 
 from logistic.domain.errors import CacheUnavailable, ShipmentNotFound
@@ -41,12 +41,13 @@ def missing_key(sno: int) -> str:
     return f"query:missing:{sno}"
 
 
+def page_key(sno: int, language: str) -> str:
+    """The tracking page of `sno` in `language`, as anyone may see it (masked)."""
+    return f"page:{language}:{sno}"
+
+
 def keys_of(sno: int) -> tuple[str, ...]:
     return (*(tracking_key(sno, view) for view in View), missing_key(sno))
-
-
-def _keys_of_all(snos: Iterable[int]) -> list[str]:
-    return [key for sno in snos for key in keys_of(sno)]
 
 
 class Tracking:
@@ -67,6 +68,7 @@ class Tracking:
         zone: tzinfo,
         ttl: timedelta,
         negative_ttl: timedelta = NEGATIVE_TTL,
+        page_languages: Sequence[str] = (),
     ) -> None:
         self._shipments = shipments
         self._locations = locations
@@ -74,6 +76,7 @@ class Tracking:
         self._zone = zone
         self._ttl = ttl
         self._negative_ttl = negative_ttl
+        self._page_languages = tuple(page_languages)
         self._pending_deletes: dict[str, None] = {}
         self._lock = threading.Lock()
 
@@ -90,9 +93,16 @@ class Tracking:
 
     def servable_key(self, sno: int, view: View = View.MASKED) -> str | None:
         """The cache key of this body, unless it awaits its delete (then it may be stale)."""
+        return self.servable(tracking_key(sno, view))
+
+    def servable(self, key: str) -> str | None:
+        """`key` (a body's or a page's), unless it awaits its delete (then it may be stale)."""
         self._retry_deletes()
-        key = tracking_key(sno, view)
         return None if key in self._pending_deletes else key
+
+    def keys(self, sno: int) -> tuple[str, ...]:
+        """Every cache entry of `sno`: its bodies, its pages, its unknown-sno marker."""
+        return (*keys_of(sno), *(page_key(sno, language) for language in self._page_languages))
 
     def negative_key(self, sno: int) -> str | None:
         """The key that remembers `sno` as unknown; None when unknown snos are not remembered."""
@@ -115,7 +125,20 @@ class Tracking:
     ) -> bytes:
         """`body` for a caller who found nothing in the cache a moment ago (nor, when
         `negative_checked`, under `negative_key`)."""
-        key = tracking_key(sno, view)
+        return self.uncached(
+            sno, tracking_key(sno, view), lambda shipment: self.render(shipment, view),
+            negative_checked,
+        )  # fmt: skip
+
+    def uncached(
+        self,
+        sno: int,
+        key: str,
+        render: Callable[[Shipment], bytes],
+        negative_checked: bool = False,
+    ) -> bytes:
+        """What `render` makes of the shipment, read from the database and cached under
+        `key` with the same checks as a body (a page, say). ShipmentNotFound."""
         negative = None if negative_checked else self.negative_key(sno)
         if negative is not None and self._get(negative) is not None:
             raise ShipmentNotFound(sno)
@@ -123,26 +146,28 @@ class Tracking:
         if shipment is None:
             self._remember_missing(sno)
             raise ShipmentNotFound(sno)
-        body = self.render(shipment, view)
-        self._store(shipment, {key: body}, replacing=False)
-        return body
+        rendered = render(shipment)
+        self._store(shipment, {key: rendered}, replacing=False)
+        return rendered
 
     def refresh(self, shipment: Shipment) -> dict[View, bytes]:
-        """Write-through after `shipment` was committed: every view's body is replaced."""
+        """Write-through after `shipment` was committed: every view's body is replaced,
+        its pages dropped (the next view renders them)."""
         self._retry_deletes()
         bodies = {view: self.render(shipment, view) for view in View}
         entries = {tracking_key(shipment.sno, view): body for view, body in bodies.items()}
         self._store(shipment, entries, replacing=True)
+        self._delete([page_key(shipment.sno, language) for language in self._page_languages])
         return bodies
 
     def forget(self, snos: Iterable[int]) -> None:
         """Drop every entry of these snos (new orders: no negative entry may hide them)."""
-        self._delete(_keys_of_all(snos))
+        self._delete([key for sno in snos for key in self.keys(sno)])
 
     def forget_now(self, snos: Iterable[int]) -> None:
         """`forget` for a process that answers no requests (seeding): a delete that fails
         is not kept for a retry that would never come. CacheUnavailable then."""
-        self._cache.delete(*_keys_of_all(snos))
+        self._cache.delete(*[key for sno in snos for key in self.keys(sno)])
 
     def _get(self, key: str) -> bytes | None:
         try:

@@ -10,6 +10,7 @@ from logistic.entrypoints.http import errors
 from logistic.entrypoints.http.auth import guard
 from logistic.entrypoints.http.events import events
 from logistic.entrypoints.http.fast_path import FastPath
+from logistic.entrypoints.http.pages import install as install_pages
 from logistic.entrypoints.http.reports import reports
 from logistic.entrypoints.http.views import api
 
@@ -30,6 +31,7 @@ def create_app(container: Container | None = None) -> Flask:
     guard(app, "reports", Scope.REPORTS_READ, always=False)
     app.register_blueprint(reports)
     errors.register(app)
+    install_pages(app, container)
     # Cached /query bodies skip Flask's own work (see fast_path.py).
     app.wsgi_app = FastPath(app.wsgi_app, container)  # type: ignore[method-assign]
     return app
