@@ -24,7 +24,7 @@ from logistic.entrypoints.http.tracking_pages import TrackingPages, page_headers
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _TRACK = re.compile(r"/track/([0-9]{1,19})")
-_LANGUAGE_COOKIE = re.compile(r"(?:^|;)\s*lang=([A-Za-z-]{0,16})\s*(?:;|$)")
+_LANGUAGE_COOKIE = re.compile(r"(?:^|;)\s*lang=([A-Za-z-]{0,16})\s*(?=;|$)")
 
 log = logging.getLogger(__name__)
 

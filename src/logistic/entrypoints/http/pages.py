@@ -194,8 +194,8 @@ def _refused(error: InvalidInput, client: str, here: Language, raw: str) -> Resp
 
 
 def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = PRIVATE
-    return remembered(response)
+    remembered(response).headers["Cache-Control"] = PRIVATE
+    return response
 
 
 @pages.errorhandler(Exception)
