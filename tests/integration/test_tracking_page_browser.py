@@ -1,0 +1,327 @@
+"""The tracking pages in a real browser (headless Chromium) against the real `logistic serve`,
+on the embedded default and on MariaDB + Redis: a person finds a parcel by its number,
+in Chinese or English, with or without JavaScript, on a phone or a desktop; the page
+updates itself; axe-core finds no WCAG 2.1 A or AA violation; each page is photographed
+into build/screenshots/ (LOGISTIC_DOCS_SCREENSHOT=1 also refreshes docs/tracking-page.png).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from tests.integration.browser import (
+    DESKTOP,
+    PHONE,
+    ROOT,
+    SCREENSHOTS,
+    axe_source,
+    axe_violations,
+    chromium,
+    horizontal_overflow,
+    screenshot,
+    viewport,
+)
+from tests.integration.servers import ServiceProcess, create_key, running_service
+from tests.services import REDIS_URL, own_database
+
+pytestmark = [pytest.mark.slow]
+
+REFRESH_SECONDS = 1  # the polling interval, shortened for the test (30 s by default)
+DRIVABLE = ("Created", "Package Received", "In Transit")
+UNKNOWN = 999_999_999
+DOCS_SCREENSHOT = ROOT / "docs" / "tracking-page.png"
+
+
+class Site:
+    """One running service with orders made through its API, and a key to drive them."""
+
+    def __init__(self, name: str, service: ServiceProcess) -> None:
+        self.name = name
+        self.service = service
+        self.key = create_key(service, "events:write", "fake:write", "pii:read")
+
+    def url(self, path: str) -> str:
+        return f"{self.service.url}{path}"
+
+    def json(self, path: str, keyed: bool = False) -> Any:
+        headers = {"Authorization": f"Bearer {self.key}"} if keyed else {}
+        reply = self.service.request("GET", path, headers=headers)
+        assert reply.status == 200, (path, reply.status, reply.body[:300])
+        return reply.json()
+
+    def record(self, sno: int, status: str) -> None:
+        reply = self.service.request(
+            "POST",
+            f"/shipments/{sno}/events",
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
+            body=json.dumps({"status": status, "location_id": 5}).encode(),
+        )
+        assert reply.status == 201, (status, reply.status, reply.body[:300])
+
+    def order(self, *then: str) -> int:
+        """A new order brought to In Transit, then through `then`."""
+        for _ in range(10):
+            made = self.json("/fake?num=10", keyed=True)["data"]
+            for order in made:
+                status = order["tracking_status"]["tracking_status"]
+                if status in DRIVABLE:
+                    sno = int(order["sno"])
+                    for step in DRIVABLE[DRIVABLE.index(status) + 1 :]:
+                        self.record(sno, step)
+                    for step in then:
+                        self.record(sno, step)
+                    return sno
+        raise AssertionError("/fake made no order that could still be driven")
+
+
+@pytest.fixture(scope="module", params=["embedded", "mariadb-redis"])
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    env = {"LOGISTIC_PAGE_REFRESH": str(REFRESH_SECONDS), "LOGISTIC_TRUSTED_PROXIES": "127.0.0.1"}
+    with ExitStack() as stack:
+        if request.param == "mariadb-redis":
+            request.getfixturevalue("mariadb_url")  # MariaDB is there (or the test skips)
+            request.getfixturevalue("redis_url")
+            import redis
+
+            prefix = f"logistic-test:{uuid.uuid4().hex[:10]}:"
+            client = redis.Redis.from_url(REDIS_URL)
+            stack.callback(client.close)
+            stack.callback(
+                lambda: [client.delete(key) for key in client.scan_iter(match=f"{prefix}*")]
+            )
+            env |= {
+                "LOGISTIC_DATABASE_URL": stack.enter_context(own_database("pages")),
+                "LOGISTIC_REDIS_URL": REDIS_URL,
+                "LOGISTIC_REDIS_PREFIX": prefix,
+            }
+        home = tmp_path_factory.mktemp(request.param)
+        yield Site(request.param, stack.enter_context(running_service(env, home)))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    return axe_source()
+
+
+def _by(name: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return getattr(By, name)
+
+
+def _wait(driver: Any, seconds: float, condition: Any) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition)
+
+
+def _open(driver: Any, url: str) -> None:
+    driver.get(url)
+    _wait(driver, 10, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _search(driver: Any, typed: str) -> None:
+    field = driver.find_element(_by("ID"), "sno")
+    field.clear()
+    field.send_keys(typed)
+    driver.find_element(_by("CSS_SELECTOR"), "form.search button").click()
+    _wait(driver, 10, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _text(driver: Any, element_id: str) -> str:
+    return str(driver.find_element(_by("ID"), element_id).text)
+
+
+def test_a_person_finds_a_parcel_by_its_number(site: Site, browser: Any) -> None:
+    sno = site.order()
+    viewport(browser, *DESKTOP)
+    _open(browser, site.url("/"))
+    assert browser.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == "zh-Hant"
+
+    _search(browser, f"  {sno} ")
+
+    assert browser.current_url == site.url(f"/track/{sno}")
+    status = browser.find_element(_by("ID"), "status")
+    assert (status.get_attribute("data-status"), status.text) == ("In Transit", "運送中")
+    steps = browser.find_elements(_by("CSS_SELECTOR"), ".rail li")
+    assert [step.get_attribute("class") for step in steps] == [
+        "done", "done", "current", "ahead", "ahead",
+    ]  # fmt: skip
+    assert steps[2].get_attribute("aria-current") == "step"
+    estimate = _text(browser, "estimate")
+    assert estimate.startswith("預計"), estimate
+    assert estimate.endswith("送達"), estimate
+    recipient = site.json(f"/query?sno={sno}")["recipient"]
+    assert _text(browser, "recipient") == (
+        f"{recipient['name']} · {recipient['phone']}\n{recipient['address']}"
+    )
+    assert "中心" in _text(browser, "location")
+
+
+def test_a_mistyped_number_is_helped_and_a_wrong_one_explained(site: Site, browser: Any) -> None:
+    sno = site.order()
+    _open(browser, site.url("/"))
+    _search(
+        browser, "\u3000" + str(sno).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    )
+    assert browser.current_url == site.url(f"/track/{sno}")
+
+    _search(browser, "12abc")
+    assert browser.find_element(_by("TAG_NAME"), "h1").text == "訂單編號格式不正確"
+    assert "「12abc」不是訂單編號" in browser.page_source
+    assert site.service.get("/track?sno=12abc").status == 400
+
+    _search(browser, str(UNKNOWN))
+    assert browser.find_element(_by("TAG_NAME"), "h1").text == "查無此訂單"
+    assert site.service.get(f"/track/{UNKNOWN}").status == 404
+    assert site.service.get(f"/query?sno={UNKNOWN}").content_type.startswith("application/json")
+
+
+def test_english_is_asked_for_once_and_kept(site: Site, browser: Any) -> None:
+    sno = site.order()
+    _open(browser, site.url("/?lang=en"))
+    assert browser.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == "en"
+    _search(browser, str(sno))
+    assert browser.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == "en"
+    assert _text(browser, "status") == "In Transit"
+    assert _text(browser, "estimate").startswith("Arrives ")
+    browser.find_element(_by("CSS_SELECTOR"), "a.switch").click()
+    _wait(
+        browser,
+        10,
+        lambda d: d.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == "zh-Hant",
+    )
+    assert _text(browser, "status") == "運送中"
+
+
+def test_an_event_recorded_appears_on_the_open_page_without_a_reload(
+    site: Site, browser: Any
+) -> None:
+    sno = site.order()
+    _open(browser, site.url(f"/track/{sno}"))
+    browser.execute_script("window.notReloaded = true")
+
+    site.record(sno, "Out for Delivery")
+
+    # One polling interval, and a little for the redraw's own request on a busy machine.
+    _wait(
+        browser,
+        REFRESH_SECONDS + 2,
+        lambda d: (
+            d.find_element(_by("ID"), "status").get_attribute("data-status") == "Out for Delivery"
+        ),
+    )
+    assert browser.execute_script("return window.notReloaded === true")
+    assert _text(browser, "live") == "" or "配送中" in browser.find_element(
+        _by("ID"), "live"
+    ).get_attribute("textContent")
+    assert browser.find_element(_by("CSS_SELECTOR"), ".rail li[aria-current=step]").text.startswith(
+        "配送中"
+    )
+
+
+def test_the_recipient_sees_their_whole_name_for_the_last_four_digits(
+    site: Site, browser: Any
+) -> None:
+    sno = site.order()
+    whole = site.json(f"/query?sno={sno}", keyed=True)["recipient"]
+    _open(browser, site.url(f"/track/{sno}"))
+    field = browser.find_element(_by("ID"), "digits")
+    field.send_keys(whole["phone"][-4:])
+    field.submit()
+    _wait(browser, 10, lambda d: whole["name"] in d.find_element(_by("ID"), "recipient").text)
+    assert whole["address"] in _text(browser, "recipient")
+
+
+def test_wrong_digits_are_limited_per_order_and_per_client(site: Site) -> None:
+    first, second = site.order(), site.order()
+    digits = {
+        sno: site.json(f"/query?sno={sno}", keyed=True)["recipient"]["phone"][-4:]
+        for sno in (first, second)
+    }
+
+    def tried(sno: int, client: str, typed: str) -> int:
+        wrong = typed if typed else ("0000" if digits[sno] != "0000" else "1111")
+        reply = site.service.request(
+            "POST",
+            f"/track/{sno}",
+            headers={
+                "X-Forwarded-For": client,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+            body=f"digits={wrong}".encode(),
+        )
+        assert reply.content_type == "text/html; charset=utf-8"
+        assert reply.header("Cache-Control") == "private, no-store"
+        return reply.status
+
+    assert [tried(first, "10.9.0.1", "") for _ in range(5)] == [403] * 5
+    assert tried(first, "10.9.0.2", digits[first]) == 429  # five tries of this order
+    assert tried(second, "10.9.0.1", digits[second]) == 429  # five tries of this client
+    assert tried(second, "10.9.0.3", digits[second]) == 200
+
+
+def test_the_pages_work_with_javascript_off(site: Site) -> None:
+    sno = site.order()
+    with chromium(javascript=False) as driver:
+        _open(driver, site.url("/"))
+        assert driver.execute_script("return 1") == 1  # the test's own scripts still run
+        _search(driver, str(sno))
+        assert driver.current_url == site.url(f"/track/{sno}")
+        assert _text(driver, "status") == "運送中"
+        note = driver.find_elements(_by("CSS_SELECTOR"), "[data-refresh-note]")
+        assert all(not element.is_displayed() for element in note)  # the script never ran
+        whole = site.json(f"/query?sno={sno}", keyed=True)["recipient"]
+        field = driver.find_element(_by("ID"), "digits")
+        field.send_keys(whole["phone"][-4:])
+        field.submit()
+        _wait(driver, 10, lambda d: whole["name"] in d.find_element(_by("ID"), "recipient").text)
+
+
+@pytest.mark.parametrize("lang", ["zh-Hant", "en"])
+def test_every_page_passes_axe_fits_a_phone_and_is_photographed(
+    site: Site, browser: Any, axe: str, lang: str
+) -> None:
+    sno = site.order("Out for Delivery")
+    pages = {
+        "search": "/",
+        "tracking": f"/track/{sno}",
+        "not-found": f"/track/{UNKNOWN}",
+        "bad-number": "/track?sno=12abc",
+    }
+    _open(browser, site.url(f"/?lang={lang}"))  # the cookie keeps it for the others
+    found: dict[str, Any] = {}
+    folder = SCREENSHOTS / site.name
+    for page, path in pages.items():
+        for label, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
+            viewport(browser, width, height)
+            _open(browser, site.url(path))
+            assert browser.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == lang
+            violations = axe_violations(browser, axe)
+            if violations:
+                found[f"{page} {label}"] = violations
+            if label == "phone":
+                assert horizontal_overflow(browser) == 0, f"{page} scrolls sideways on a phone"
+            shot = screenshot(browser, folder / f"{page}-{lang}-{label}.png", width, height)
+            assert shot.stat().st_size > 1000
+    viewport(browser, *DESKTOP)
+    assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+    wanted = (os.environ.get("LOGISTIC_DOCS_SCREENSHOT"), site.name, lang)
+    if wanted == ("1", "embedded", "zh-Hant"):
+        shutil.copyfile(folder / "tracking-zh-Hant-desktop.png", DOCS_SCREENSHOT)
