@@ -29,7 +29,9 @@ run: $(VENV)/.runtime
 
 ## Quality gates, then the whole test suite.
 test: lint
+	@echo "screenshots of the tracking pages (browser tests) go to $(CURDIR)/build/screenshots"
 	$(BIN)/pytest
+	@echo "screenshots of the tracking pages: $(CURDIR)/build/screenshots"
 
 # The headers installed after the venv was made: build mysqlclient now.
 mysqlclient-if-possible: $(VENV)/.test
