@@ -108,6 +108,20 @@ class FigureTable:
             # Already a fraction of this machine's own ceiling: it does not scale.
             figure.bound = Bound(0.7, at_least=True, scales=False)
 
+    def cpu_ratio(
+        self, name: str, top: str, bottom: str, limit: float, group: str = "service"
+    ) -> None:
+        """`group`'s CPU per request in `top` over that in `bottom`, paired round by round;
+        at most `limit` (a ratio within one run: it does not scale)."""
+        upper, lower = self.figures.get(top), self.figures.get(bottom)
+        if upper is None or lower is None:
+            return
+        pairs = zip(upper.cpu.get(group, []), lower.cpu.get(group, []), strict=False)
+        figure = self.ratios.setdefault(name, Figure(name, ""))
+        figure.values = [a / b for a, b in pairs if b]
+        figure.target = f"≤ {limit}"
+        figure.bound = Bound(limit, scales=False)
+
     def markdown(self, heading: Sequence[str]) -> str:
         """The table under `heading` (its lines): the ratios, the figures, the notes, and
         the targets scaled to this machine."""

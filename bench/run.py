@@ -56,6 +56,8 @@ DEFAULT_DATABASE = "mysql+mysqldb://root@127.0.0.1:3306/logistic_bench?charset=u
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 PREFIX = "bench:"
 HIT_SNO = 1
+# A cached tracking page may cost the workers this many times a cached /query body.
+PAGE_CPU_LIMIT = 1.5
 
 
 def only_prefixes(only: str) -> tuple[str, ...]:
@@ -114,8 +116,9 @@ class Bench:
 
     def warm_hit(self, port: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("GET", f"/query?sno={HIT_SNO}")
-        assert connection.getresponse().read()
+        for path in (f"/query?sno={HIT_SNO}", f"/track/{HIT_SNO}"):
+            connection.request("GET", path)
+            assert connection.getresponse().read()
         connection.close()
 
     def measure(self, sizes: Sequence[int]) -> None:
@@ -165,6 +168,13 @@ class Bench:
             "cache hit c8 / ceiling (gunicorn sync)", "hit c8", "ceiling, gunicorn sync -w 2 c8"
         )
         self.table.ratio("cache hit c8 / cache miss c8", "hit c8", f"miss c8 ({label})")
+        self.table.ratio("page hit c8 / hit c8 (req/s)", "page hit c8", "hit c8")
+        self.table.cpu_ratio(
+            "page hit c8 / hit c8 (workers' CPU per request)",
+            "page hit c8",
+            "hit c8",
+            PAGE_CPU_LIMIT,
+        )
         self.table.ratio(
             "miss c8: mysqlclient / PyMySQL", f"miss c8 ({label})", f"miss c8 ({label}), PyMySQL"
         )
@@ -272,6 +282,10 @@ class Bench:
                 p99_bound=Bound(3),
             )
             case("hit c8, API key (full view)", url, "hit.lua", [*hit, key], 8, warm=True)
+            case(
+                "page hit c8", url, "page.lua", hit, 8, warm=True, cpu=True,
+                target=f"workers' CPU per request ≤ {PAGE_CPU_LIMIT}× hit c8's",
+            )  # fmt: skip
             for name, ceiling_url in ceilings.items():
                 case(f"ceiling, {name} c8", ceiling_url, "hit.lua", hit, 8, warm=True)
             case(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 
 
 class Language(enum.StrEnum):
@@ -30,6 +31,8 @@ DEFAULT = Language.ZH_HANT
 MAX_ACCEPT_LANGUAGE = 512
 
 
+# Browsers send a handful of distinct headers: each is read once (a page hit's quickest path).
+@functools.lru_cache(maxsize=512)
 def preferred(accept_language: str | None) -> Language:
     """The language an Accept-Language header prefers, among ours; Chinese when it names
     neither, or names both equally (the first one wins a tie)."""
