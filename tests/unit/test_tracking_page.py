@@ -170,6 +170,7 @@ def test_the_short_link_of_notifications_redirects_to_the_page(client: FlaskClie
     moved = client.get("/t/42")
     assert moved.status_code == 301
     assert moved.headers["Location"] == "/track/42"
+    assert client.get("/t/42?lang=en").headers["Location"] == "/track/42?lang=en"
 
 
 def test_a_path_in_full_width_digits_goes_to_its_page(client: FlaskClient) -> None:

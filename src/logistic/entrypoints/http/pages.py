@@ -117,8 +117,9 @@ def bare_track() -> Response:
 
 @pages.get("/t/<path:raw>")
 def short_link(raw: str) -> Response:
-    """The short link of notifications."""
-    return redirect(f"/track/{quote(raw, safe='')}", 301)
+    """The short link of notifications; its query string (`?lang=en`) goes along."""
+    query = request.query_string.decode("latin-1")
+    return redirect(f"/track/{quote(raw, safe='')}" + (f"?{query}" if query else ""), 301)
 
 
 @pages.get("/track/<path:raw>")
