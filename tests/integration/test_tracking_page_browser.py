@@ -350,6 +350,23 @@ def test_the_pages_work_with_javascript_off(site: Site) -> None:
         _wait(driver, 10, lambda d: whole["name"] in d.find_element(_by("ID"), "recipient").text)
 
 
+def test_on_paper_the_page_keeps_the_parcel_and_drops_the_forms(site: Site, browser: Any) -> None:
+    sno = site.order()
+    _open(browser, site.url(f"/track/{sno}"))
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        shown = {
+            selector: browser.find_element(_by("CSS_SELECTOR"), selector).is_displayed()
+            for selector in ("#tracking", ".rail", ".history", ".reveal", ".again", "header")
+        }
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert shown == {
+        "#tracking": True, ".rail": True, ".history": True,
+        ".reveal": False, ".again": False, "header": False,
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize("lang", ["zh-Hant", "en"])
 def test_every_page_passes_axe_fits_a_phone_and_is_photographed(
     site: Site, browser: Any, axe: str, lang: str
