@@ -88,16 +88,7 @@ class PageRenderer:
             "rail": self._rail(shipment, words),
             "estimate": self._estimate(shipment, words),
             "place": place,
-            "history": [
-                {
-                    "iso": event.occurred_at.astimezone(self._zone).isoformat(timespec="seconds"),
-                    "when": words.moment(event.occurred_at.astimezone(self._zone)),
-                    "status": words.statuses[event.status],
-                    "setback": event.status in SETBACKS,
-                    "place": getattr(locations.get(event.location_id), "title", ""),
-                }
-                for event in reversed(shipment.events)
-            ],
+            "history": self._history(shipment, words, locations),
             "recipient": shown.recipient,
             "disclosed": disclosed,
             "notice": notice,
@@ -105,7 +96,7 @@ class PageRenderer:
             "events": len(shipment.events),
             "last_event": "" if last is None or last.id is None else last.id,
             "zone": self._zone.key,
-        }  # fmt: skip
+        }
         title = f"{words.text['order'].format(sno=shipment.sno)} · {content['status_name']}"
         return self._page("track.html", words, title, **content)
 
@@ -155,6 +146,25 @@ class PageRenderer:
             }
             for step in drawn.steps
         ]
+
+    def _history(
+        self, shipment: Shipment, words: Wording, locations: Mapping[int, Location]
+    ) -> list[dict[str, Any]]:
+        """Every event, newest first, at its local time and place."""
+        history = []
+        for event in reversed(shipment.events):
+            local = event.occurred_at.astimezone(self._zone)
+            place = locations.get(event.location_id)
+            history.append(
+                {
+                    "iso": local.isoformat(timespec="seconds"),
+                    "when": words.moment(local),
+                    "status": words.statuses[event.status],
+                    "setback": event.status in SETBACKS,
+                    "place": place.title if place else "",
+                }
+            )
+        return history
 
     def _estimate(self, shipment: Shipment, words: Wording) -> str:
         day = words.day(estimated_delivery(shipment, self._zone))
