@@ -171,7 +171,8 @@ NASTY_PATHS = [
     "/%00",
     "/%E4%B8%AD",
     "/../../etc/passwd",
-    "/",
+    # "/" is the tracking pages' search page (tests/integration/test_tracking_page_browser.py).
+    "/index.html",
     "/fake?num=0",
     "/fake?num=-1",
     "/fake?num=1.5",
