@@ -76,9 +76,10 @@ def test_a_parcel_in_transit_shows_status_rail_estimate_place_and_history(
     assert re.search(r'<li class="current" aria-current="step"><span class="name">運送中', body)
     # The promise: three days after NOW (2026-11-25, a Wednesday) is Saturday 28 November.
     assert "預計11月28日（星期六）送達" in words
+    assert '<time datetime="2026-11-28">預計11月28日（星期六）送達</time>' in body
     assert "臺北物流中心" in words
     # Newest first, local time (Asia/Taipei, UTC+8): the events were 4, 3 and 2 hours before NOW.
-    times = re.findall(r'<time datetime="([^"]+)">', body)
+    times = re.findall(r'<li[^>]*><time datetime="([^"]+)">', body)
     assert times == sorted(times, reverse=True)
     assert times[0] == "2026-11-25T11:00:00+08:00"
     assert "2026年11月25日 11:00" in words

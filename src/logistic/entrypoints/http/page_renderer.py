@@ -87,6 +87,7 @@ class PageRenderer:
             "setback": status in SETBACKS,
             "rail": self._rail(shipment, words),
             "estimate": self._estimate(shipment, words),
+            "estimate_iso": estimated_delivery(shipment, self._zone).isoformat(),
             "place": place,
             "history": self._history(shipment, words, locations),
             "recipient": shown.recipient,
