@@ -11,9 +11,7 @@ import itertools
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -30,89 +28,27 @@ from tests.integration.browser import (
     screenshot,
     viewport,
 )
-from tests.integration.servers import ServiceProcess, create_key, running_service
-from tests.services import REDIS_URL, own_database
+from tests.integration.tracking_site import REFRESH_SECONDS, Site
+from tests.integration.tracking_site import site as site
 
 pytestmark = [pytest.mark.slow]
 
-REFRESH_SECONDS = 1  # the polling interval, shortened for the test (30 s by default)
-DRIVABLE = ("Created", "Package Received", "In Transit")
 UNKNOWN = 999_999_999
 DOCS_SCREENSHOT = ROOT / "docs" / "tracking-page.png"
-
-
-class Site:
-    """One running service with orders made through its API, and a key to drive them."""
-
-    def __init__(self, name: str, service: ServiceProcess) -> None:
-        self.name = name
-        self.service = service
-        self.key = create_key(service, "events:write", "fake:write", "pii:read")
-
-    def url(self, path: str) -> str:
-        return f"{self.service.url}{path}"
-
-    def json(self, path: str, keyed: bool = False) -> Any:
-        headers = {"Authorization": f"Bearer {self.key}"} if keyed else {}
-        reply = self.service.request("GET", path, headers=headers)
-        assert reply.status == 200, (path, reply.status, reply.body[:300])
-        return reply.json()
-
-    def record(self, sno: int, status: str) -> None:
-        reply = self.service.request(
-            "POST",
-            f"/shipments/{sno}/events",
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
-            body=json.dumps({"status": status, "location_id": 5}).encode(),
-        )
-        assert reply.status == 201, (status, reply.status, reply.body[:300])
-
-    def order(self, *then: str) -> int:
-        """A new order brought to In Transit, then through `then`."""
-        for _ in range(10):
-            made = self.json("/fake?num=10", keyed=True)["data"]
-            for order in made:
-                status = order["tracking_status"]["tracking_status"]
-                if status in DRIVABLE:
-                    sno = int(order["sno"])
-                    for step in DRIVABLE[DRIVABLE.index(status) + 1 :]:
-                        self.record(sno, step)
-                    for step in then:
-                        self.record(sno, step)
-                    return sno
-        raise AssertionError("/fake made no order that could still be driven")
-
-
-@pytest.fixture(scope="module", params=["embedded", "mariadb-redis"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    env = {"LOGISTIC_PAGE_REFRESH": str(REFRESH_SECONDS), "LOGISTIC_TRUSTED_PROXIES": "127.0.0.1"}
-    with ExitStack() as stack:
-        if request.param == "mariadb-redis":
-            request.getfixturevalue("mariadb_url")  # MariaDB is there (or the test skips)
-            request.getfixturevalue("redis_url")
-            import redis
-
-            prefix = f"logistic-test:{uuid.uuid4().hex[:10]}:"
-            client = redis.Redis.from_url(REDIS_URL)
-            stack.callback(client.close)
-            stack.callback(
-                lambda: [client.delete(key) for key in client.scan_iter(match=f"{prefix}*")]
-            )
-            env |= {
-                "LOGISTIC_DATABASE_URL": stack.enter_context(own_database("pages")),
-                "LOGISTIC_REDIS_URL": REDIS_URL,
-                "LOGISTIC_REDIS_PREFIX": prefix,
-            }
-        home = tmp_path_factory.mktemp(request.param)
-        yield Site(request.param, stack.enter_context(running_service(env, home)))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with chromium() as driver:
         yield driver
+
+
+@pytest.fixture(autouse=True)
+def no_language_kept(request: pytest.FixtureRequest) -> None:
+    """Each test starts without the `lang` cookie a test before it left (cookies belong to
+    127.0.0.1 whatever the port, so to both services)."""
+    if "browser" in request.fixturenames:
+        request.getfixturevalue("browser").execute_cdp_cmd("Network.clearBrowserCookies", {})
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +77,18 @@ def _search(driver: Any, typed: str) -> None:
     field = driver.find_element(_by("ID"), "sno")
     field.clear()
     field.send_keys(typed)
-    driver.find_element(_by("CSS_SELECTOR"), "form.search button").click()
+    _submitted(
+        driver, lambda: driver.find_element(_by("CSS_SELECTOR"), "form.search button").click()
+    )
+
+
+def _submitted(driver: Any, submit: Any) -> None:
+    """`submit()` a form, then wait for the next page: the old one gone, the new one loaded."""
+    from selenium.webdriver.support import expected_conditions
+
+    old = driver.find_element(_by("TAG_NAME"), "html")
+    submit()
+    _wait(driver, 10, expected_conditions.staleness_of(old))
     _wait(driver, 10, lambda d: d.execute_script("return document.readyState") == "complete")
 
 
@@ -202,7 +149,7 @@ def test_english_is_asked_for_once_and_kept(site: Site, browser: Any) -> None:
     assert browser.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == "en"
     assert _text(browser, "status") == "In Transit"
     assert _text(browser, "estimate").startswith("Arrives ")
-    browser.find_element(_by("CSS_SELECTOR"), "a.switch").click()
+    _submitted(browser, browser.find_element(_by("CSS_SELECTOR"), "a.switch").click)
     _wait(
         browser,
         10,
@@ -300,7 +247,7 @@ def test_the_recipient_sees_their_whole_name_for_the_last_four_digits(
     _open(browser, site.url(f"/track/{sno}"))
     field = browser.find_element(_by("ID"), "digits")
     field.send_keys(whole["phone"][-4:])
-    field.submit()
+    _submitted(browser, field.submit)
     _wait(browser, 10, lambda d: whole["name"] in d.find_element(_by("ID"), "recipient").text)
     assert whole["address"] in _text(browser, "recipient")
 
@@ -346,7 +293,7 @@ def test_the_pages_work_with_javascript_off(site: Site) -> None:
         whole = site.json(f"/query?sno={sno}", keyed=True)["recipient"]
         field = driver.find_element(_by("ID"), "digits")
         field.send_keys(whole["phone"][-4:])
-        field.submit()
+        _submitted(driver, field.submit)
         _wait(driver, 10, lambda d: whole["name"] in d.find_element(_by("ID"), "recipient").text)
 
 
