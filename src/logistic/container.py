@@ -51,6 +51,7 @@ from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
 from logistic.ports.rate_limiter import RateLimiter
 from logistic.services.access import Access
+from logistic.services.batch_lookup import BatchLookup
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
@@ -211,6 +212,13 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
         zone=settings.provided.timezone,
         ttl=settings.provided.cache_ttl,
+        negative_ttl=settings.provided.negative_cache_ttl,
+    )
+    batch_lookup = providers.ThreadSafeSingleton(
+        BatchLookup,
+        tracking=tracking,
+        shipments=query_shipments,
+        cache=cache,
         negative_ttl=settings.provided.negative_cache_ttl,
     )
     fake_orders = providers.ThreadSafeSingleton(
