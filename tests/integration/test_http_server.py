@@ -127,7 +127,7 @@ def test_errors_are_json_envelopes(service: ServiceProcess) -> None:
     assert "sno" in _assert_error(service.get("/query"), 400)["error"]["message"]
     _assert_error(service.get("/nowhere"), 404)
 
-    wrong_method = service.request("POST", "/query?sno=1", body=b"{}")
+    wrong_method = service.request("PUT", "/query?sno=1", body=b"{}")
     _assert_error(wrong_method, 405)
     assert "GET" in (wrong_method.header("Allow") or "")
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from dependency_injector import providers
 from flask import Flask
-from werkzeug.test import Client, TestResponse
+from werkzeug.test import TestResponse
 
 from logistic.container import Container, memory_container
 from logistic.domain.access import Scope
@@ -19,6 +19,7 @@ from logistic.entrypoints.http.clients import environ_client
 from logistic.services.tracking import View, missing_key, tracking_key
 from logistic.settings import Settings
 from tests.bodies import cached_body
+from tests.contract import CheckedClient
 from tests.unit.conftest import NOW
 from tests.unit.scans import assert_error, bearer, key_with, shipment_with
 from tests.unit.test_tracking_cache import Counting
@@ -43,9 +44,9 @@ class Paths:
         def _count() -> None:
             self.flask_runs += 1
 
-        self.served = Client(self.app)
+        self.served = CheckedClient(self.app)
         app: Flask = self.app
-        self.flask_only = Client(lambda environ, start: Flask.wsgi_app(app, environ, start))
+        self.flask_only = CheckedClient(lambda environ, start: Flask.wsgi_app(app, environ, start))
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> TestResponse:
         return self.served.get(path, headers=headers or {})
@@ -316,7 +317,7 @@ def test_other_methods_and_paths_go_to_flask(paths: Paths) -> None:
     head = paths.served.head(f"/query?sno={sno}")
     assert head.status_code == 200
     assert head.data == b""
-    assert_error(paths.served.post(f"/query?sno={sno}"), 405)
+    assert_error(paths.served.put(f"/query?sno={sno}"), 405)
     assert_error(paths.get(f"/query/?sno={sno}"), 404)
     assert paths.flask_runs > runs
 
