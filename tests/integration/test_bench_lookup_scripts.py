@@ -13,14 +13,15 @@ from bench.load import wrk
 from bench.lookups import BATCH, etag_of, warm_batch
 
 from tests.integration.servers import running_service
+from tests.services import require
 
 ORDERS = 100
 
 
 @pytest.fixture(autouse=True)
 def _wrk_installed() -> None:
-    if shutil.which("wrk") is None:
-        pytest.skip("wrk is not installed (apt-get install wrk): the bench's driver")
+    problem = None if shutil.which("wrk") else "not installed (apt-get install wrk; .ci/run does)"
+    require("wrk, the bench's driver,", problem)
 
 
 def test_the_poller_and_the_batches_get_what_the_figures_count(tmp_path: Path) -> None:
