@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHECKED := $(wildcard src tests migrations bench)
 
-.PHONY: run test lint unit integration bench clean mysqlclient-if-possible
+.PHONY: run test lint unit integration fuzz bench clean mysqlclient-if-possible
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ bench:
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/pip install --quiet -e '.[bench]'
 	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
+
+## Schemathesis against the real server for longer than `make test` does: more cases per
+## operation and a random seed (printed), on both back ends (tests/integration/test_contract_fuzz.py).
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(VENV)/.test
+	LOGISTIC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LOGISTIC_FUZZ_SEED=random $(BIN)/pytest -p no:cacheprovider tests/integration/test_contract_fuzz.py
 
 unit: $(VENV)/.test
 	$(BIN)/pytest tests/unit

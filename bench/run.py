@@ -37,7 +37,8 @@ from sqlalchemy import make_url
 
 from bench.dataset import Dataset
 from bench.figures import Bound, FigureTable
-from bench.load import latencies, record, require_wrk, wrk
+from bench.load import WrkRun, latencies, record, require_wrk, wrk
+from bench.lookups import BATCH, etag_of, lookup_ratios, warm_batch
 from bench.processes import (
     BIN,
     ROOT,
@@ -48,6 +49,7 @@ from bench.processes import (
     rss_mib,
     running,
 )
+from logistic.services.tracking import tracking_key
 
 RESULTS = ROOT / "bench" / "results"
 # Through mysqlclient, the C driver production should use (README, Performance); the
@@ -178,6 +180,7 @@ class Bench:
         self.table.ratio(
             "miss c8: mysqlclient / PyMySQL", f"miss c8 ({label})", f"miss c8 ({label}), PyMySQL"
         )
+        lookup_ratios(self.table, label)
 
     def pymysql_service(self, stack: ExitStack) -> str | None:
         """The same service on the same data through PyMySQL, when the bench's own URL
@@ -200,7 +203,7 @@ class Bench:
         env = {
             **self.env,
             "BENCH_REDIS_URL": self.args.redis_url,
-            "BENCH_CEILING_KEY": f"{PREFIX}query:masked:{HIT_SNO}",
+            "BENCH_CEILING_KEY": PREFIX + tracking_key(HIT_SNO),
         }
         found = {}
         for name, command in (
@@ -238,20 +241,29 @@ class Bench:
 
         def case(name: str, target_url: str, script: str, args: list[str], c: int, *,
                  flush: bool = False, warm: bool = False, cpu: bool = False,
+                 per_request: int = 1, first: Callable[[], None] | None = None,
                  **extra: object) -> None:  # fmt: skip
+            # `per_request` snos a request (a batch): the figure is in snos/s. `first` runs
+            # before each run (after the flush).
             if not self.wanted(name):
                 return
-            figure = self.table.figure(name, "req/s", **extra)
+            unit = "req/s" if per_request == 1 else "snos/s"
+            figure = self.table.figure(name, unit, **extra)
 
             def run() -> None:
                 if flush:
                     self.redis.flushdb()
                 if warm:
                     self.warm_hit(port)
+                if first is not None:
+                    first()
                 groups = cpu_groups(self.service_pid) if cpu else {}
                 before = {group: cpu_seconds(pids) for group, pids in groups.items()}
-                record(figure, wrk(target_url, script, args, c, self.args.duration))
-                requests = figure.values[-1] * self.args.duration
+                done = wrk(target_url, script, args, c, self.args.duration)
+                record(
+                    figure, WrkRun(done.rps * per_request, done.p50_ms, done.p99_ms, done.errors)
+                )
+                requests = done.rps * self.args.duration
                 for group, pids in groups.items():
                     used = cpu_seconds(pids) - before[group]
                     figure.cpu.setdefault(group, []).append(1000 * used / max(requests, 1))
@@ -269,6 +281,12 @@ class Bench:
         if pymysql_url is not None:
             case(f"miss c8 ({label}), PyMySQL", pymysql_url, "miss.lua", miss_args, 8, flush=True)
         if last:
+            batch_misses = ["miss", str(size), str(BATCH)]
+            case(
+                f"batch of 50 misses c8 ({label})", url, "batch.lua", batch_misses, 8,
+                flush=True, per_request=BATCH, target="≥ 3 × miss c8, in snos/s",
+            )  # fmt: skip
+        if last:
             case("hit c1", url, "hit.lua", hit, 1, warm=True)
             case(
                 "hit c8",
@@ -285,6 +303,16 @@ class Bench:
             case(
                 "page hit c8", url, "page.lua", hit, 8, warm=True, cpu=True,
                 target=f"workers' CPU per request ≤ {PAGE_CPU_LIMIT}× hit c8's",
+            )  # fmt: skip
+            # A poller holding the body: 304s, beside the hits.
+            tag = etag_of(port, HIT_SNO) if self.wanted("304 c8") else ""
+            case(
+                "304 c8", url, "not_modified.lua", [*hit, tag], 8, warm=True, cpu=True,
+                target="≥ hit c8",
+            )  # fmt: skip
+            case(
+                "batch of 50 hits c8", url, "batch.lua", ["hit", str(size), str(BATCH)], 8,
+                per_request=BATCH, first=lambda: warm_batch(port), target="≥ 5 × hit c8, in snos/s",
             )  # fmt: skip
             for name, ceiling_url in ceilings.items():
                 case(f"ceiling, {name} c8", ceiling_url, "hit.lua", hit, 8, warm=True)

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from tests.contract import CheckedFlaskClient
 from tests.services import (
     MARIADB_HOST,
     MARIADB_PORT,
@@ -20,6 +22,10 @@ from tests.services import (
     port_problem,
     require,
 )
+
+# Every Flask test client of every test checks each answer against the API's contract
+# (tests/contract.py): Flask's documented place for the client class an app makes.
+Flask.test_client_class = CheckedFlaskClient
 
 
 @pytest.fixture(scope="session")

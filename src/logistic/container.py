@@ -53,6 +53,7 @@ from logistic.ports.object_store import ObjectStore
 from logistic.ports.rate_limiter import RateLimiter
 from logistic.services.access import Access
 from logistic.services.disclosure import Disclosure
+from logistic.services.batch_lookup import BatchLookup
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
@@ -215,6 +216,13 @@ class Container(containers.DeclarativeContainer):
         ttl=settings.provided.cache_ttl,
         negative_ttl=settings.provided.negative_cache_ttl,
         page_languages=tuple(Language),
+    )
+    batch_lookup = providers.ThreadSafeSingleton(
+        BatchLookup,
+        tracking=tracking,
+        shipments=query_shipments,
+        cache=cache,
+        negative_ttl=settings.provided.negative_cache_ttl,
     )
     fake_orders = providers.ThreadSafeSingleton(
         FakeOrders,

@@ -3,7 +3,8 @@
 `running_service` runs `logistic migrate`, then `logistic serve` (granian) in a
 process group of its own, waits for /healthz, and always ends the group.
 `private_redis` runs a Redis server that a test may kill and start again without
-disturbing the shared one.
+disturbing the shared one. Every reply of the service is checked against the API's
+contract (tests/contract.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, NamedTuple
 
 import redis
 
+from tests.contract import CONTRACT
 from tests.services import free_port
 
 LOGISTIC = Path(sys.executable).with_name("logistic")
@@ -29,6 +31,9 @@ START_SECONDS = 20.0
 STOP_SECONDS = 10.0
 REQUEST_SECONDS = 10.0
 LOG_TAIL = 4000
+# What the HTTP server (granian) answers itself, before the app: an empty 414 for a
+# request target over its limit, an empty 400 for malformed HTTP.
+SERVER_OWN_STATUSES = (400, 414)
 
 # Unless a test says otherwise: the fake-order API on, two server workers (where the
 # profile allows more than one) so that requests really spread over processes, and no
@@ -184,9 +189,12 @@ class ServiceProcess:
         try:
             connection.request(method, path, body=body, headers=dict(headers or {}))
             response = connection.getresponse()
-            return Reply(response.status, tuple(response.getheaders()), response.read())
+            reply = Reply(response.status, tuple(response.getheaders()), response.read())
         finally:
             connection.close()
+        if not (reply.status in SERVER_OWN_STATUSES and not reply.body and not reply.content_type):
+            CONTRACT.check(method, path, reply.status, reply.headers, reply.body)
+        return reply
 
     def get(self, path: str) -> Reply:
         return self.request("GET", path)

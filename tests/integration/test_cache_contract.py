@@ -132,6 +132,40 @@ def test_a_non_positive_ttl_leaves_nothing_behind(subject: CacheUnderTest) -> No
     assert subject.cache.get("shipment:1") is None
 
 
+def test_get_many_answers_each_key_in_order_none_for_the_absent(subject: CacheUnderTest) -> None:
+    subject.cache.set("a", b"1", LONG)
+    subject.cache.set("收件人:c", "三".encode(), LONG)
+
+    assert subject.cache.get_many(["收件人:c", "absent", "a", "a"]) == [
+        "三".encode(),
+        None,
+        b"1",
+        b"1",
+    ]
+    assert subject.cache.get_many([]) == []
+
+
+def test_set_many_stores_each_entry_with_its_own_ttl(subject: CacheUnderTest) -> None:
+    subject.cache.set("gone", b"old", LONG)
+    subject.cache.set_many(
+        [
+            ("short", b"soon gone", TTL),
+            ("long", bytes(range(256)), LONG),
+            ("gone", b"already stale", timedelta(0)),
+        ]
+    )
+    assert subject.cache.get_many(["short", "long", "gone"]) == [
+        b"soon gone",
+        bytes(range(256)),
+        None,
+    ]
+
+    subject.let_time_pass(TTL + timedelta(milliseconds=100))
+
+    assert subject.cache.get_many(["short", "long"]) == [None, bytes(range(256))]
+    subject.cache.set_many([])
+
+
 def test_the_memory_cache_keeps_a_value_until_its_ttl_is_reached() -> None:
     clock = FixedClock(datetime(2024, 5, 1, 9, 30, tzinfo=UTC))
     cache = MemoryCache(clock)
@@ -170,6 +204,8 @@ CALLS: dict[str, Callable[[Cache], object]] = {
     "get": lambda cache: cache.get("shipment:1"),
     "set": lambda cache: cache.set("shipment:1", b"x", LONG),
     "delete": lambda cache: cache.delete("shipment:1", "shipment:2"),
+    "get_many": lambda cache: cache.get_many(["shipment:1", "shipment:2"]),
+    "set_many": lambda cache: cache.set_many([("shipment:1", b"x", LONG)]),
 }
 
 

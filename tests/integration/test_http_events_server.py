@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from logistic.domain.status import Status, allowed_next
+from logistic.services.tracking import tracking_key
 from tests.integration.servers import Reply, ServiceProcess, create_key, private_redis
 from tests.integration.servers import running_service as service_running
 
@@ -176,12 +177,13 @@ def test_a_write_while_redis_is_down_succeeds_and_is_seen_once_redis_is_back(
             client = cache_server.client()
             try:
                 # ...so put the stale body back, as a Redis that never lost it would hold it.
-                stale_key = f"logistic:query:masked:{sno}"
-                client.set(stale_key, before.body, px=3_600_000)
+                stale_key = f"logistic:{tracking_key(sno)}"
+                stale = (before.header("ETag") or "").encode() + before.body
+                client.set(stale_key, stale, px=3_600_000)
                 for _ in range(5):
                     reply = service.get(f"/query?sno={sno}")
                     assert reply.status == 200, reply
                     assert reply.json()["tracking_status"] == status
-                assert client.get(stale_key) != before.body
+                assert client.get(stale_key) != stale
             finally:
                 client.close()

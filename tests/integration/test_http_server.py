@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import redis
 
+from logistic.services.tracking import View, tracking_key
+from tests.bodies import cached_body
 from tests.integration.servers import RedisServer, Reply, ServiceProcess, private_redis
 from tests.integration.servers import running_service as service_running
 
@@ -127,7 +129,7 @@ def test_errors_are_json_envelopes(service: ServiceProcess) -> None:
     assert "sno" in _assert_error(service.get("/query"), 400)["error"]["message"]
     _assert_error(service.get("/nowhere"), 404)
 
-    wrong_method = service.request("POST", "/query?sno=1", body=b"{}")
+    wrong_method = service.request("PUT", "/query?sno=1", body=b"{}")
     _assert_error(wrong_method, 405)
     assert "GET" in (wrong_method.header("Allow") or "")
 
@@ -245,10 +247,10 @@ def test_the_cached_body_is_in_redis_under_the_prefix(
     client = redis.Redis.from_url(redis_url)
     try:
         # Anonymous callers get the masked body; pii:read callers have their own key.
-        key = f"{redis_prefix}query:masked:{sno}"
-        assert client.get(key) == reply.body
+        key = redis_prefix + tracking_key(sno)
+        assert client.get(key) == (reply.header("ETag") or "").encode() + reply.body
         assert 0.975 * ttl_ms < client.pttl(key) <= ttl_ms
-        assert client.get(f"{redis_prefix}query:full:{sno}") is None
+        assert client.get(redis_prefix + tracking_key(sno, View.FULL)) is None
     finally:
         client.close()
 
@@ -298,8 +300,8 @@ def test_redis_stopped_mid_test_answers_from_the_database(
 def _cached_in(cache_server: RedisServer, sno: int) -> bytes | None:
     client = cache_server.client()
     try:
-        value = client.get(f"logistic:query:masked:{sno}")
-        return value if isinstance(value, bytes) else None
+        value = client.get(f"logistic:{tracking_key(sno)}")
+        return cached_body(value) if isinstance(value, bytes) else None
     finally:
         client.close()
 

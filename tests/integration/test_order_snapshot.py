@@ -161,6 +161,20 @@ def test_a_snapshot_that_does_not_fit_the_row_is_passed_over(
     assert repository.get(stored.sno) == stored
 
 
+def test_many_read_at_once_take_the_tables_where_a_snapshot_is_missing_or_behind(
+    sql_shipment_backend: Backend,
+) -> None:
+    repository, engine = parts(sql_shipment_backend)
+    kept, missing, broken = repository.add_many([*tricky_shipment(), new_shipment(created())])
+    with engine.begin() as connection:
+        connection.execute(update(orders).where(orders.c.sno == missing.sno).values(snapshot=None))
+        connection.execute(update(orders).where(orders.c.sno == broken.sno).values(snapshot="{"))
+
+    found = repository.get_many([broken.sno, kept.sno, missing.sno])
+
+    assert found == {kept.sno: kept, missing.sno: missing, broken.sno: broken}
+
+
 def test_a_history_too_long_for_a_snapshot_is_read_from_the_tables(
     sql_shipment_backend: Backend,
 ) -> None:

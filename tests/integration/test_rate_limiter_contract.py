@@ -55,6 +55,14 @@ def test_hits_are_counted_per_key(limiter: RateLimiter) -> None:
     assert limiter.hit("query:192.0.2.1", window) == 4
 
 
+def test_a_hit_may_count_several_requests_at_once(limiter: RateLimiter) -> None:
+    window = Window.containing(NOW, MINUTE)
+    assert limiter.hit("batch", window, 50) == 50
+    assert limiter.hit("batch", window) == 51
+    assert limiter.hit("batch", window, 3) == 54
+    assert limiter.hit("batch", Window.containing(NOW + MINUTE, MINUTE), 7) == 7
+
+
 def test_a_new_window_starts_again_from_one(limiter: RateLimiter) -> None:
     window = Window.containing(NOW, MINUTE)
     for _ in range(5):

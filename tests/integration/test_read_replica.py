@@ -88,6 +88,23 @@ def test_an_order_not_yet_on_the_replica_is_read_from_the_primary(
     assert replica.shipments().count() == 0
 
 
+def test_a_batch_reads_the_replica_and_the_primary_for_what_it_lacks(
+    replica: Container, service: Container
+) -> None:
+    client = create_app(service).test_client()
+    on_primary = [order["sno"] for order in client.get("/fake?num=3").get_json()["data"]]
+    (on_replica,) = replica.fake_orders().create(1)  # the replica's sno 1 is not the primary's
+    as_the_replica_has_it = create_app(replica).test_client().get(f"/query?sno={on_replica.sno}")
+
+    reply = client.post("/query", json={"snos": [on_replica.sno, on_primary[-1]]})
+
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    first, last = reply.get_json()["data"]
+    assert first == as_the_replica_has_it.get_json()
+    assert last == client.get(f"/query?sno={on_primary[-1]}").get_json()
+    assert on_primary[-1] > replica.shipments().count()
+
+
 def test_readiness_checks_the_replica_too(service: Container) -> None:
     reply = create_app(service).test_client().get("/readyz")
 

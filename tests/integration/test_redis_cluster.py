@@ -86,7 +86,8 @@ def test_query_bodies_are_cached_in_the_cluster(
         assert second.get_data() == first.get_data()
         assert ready.get_json()["checks"]["cache"] == "ok"
         cluster = redis.RedisCluster.from_url(redis_cluster_url.replace("+cluster", ""))
-        assert cluster.get(redis_cluster_prefix + tracking_key(sno)) == first.get_data()
+        cached = cluster.get(redis_cluster_prefix + tracking_key(sno))
+        assert cached == first.headers["ETag"].encode() + first.get_data()
         cluster.close()
 
 

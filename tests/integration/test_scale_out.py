@@ -36,6 +36,8 @@ from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.tables import orders, tracking_events
 from logistic.domain.report_slot import ReportSlot
 from logistic.domain.status import Status, allowed_next
+from logistic.services.etag import tagged
+from logistic.services.tracking import tracking_key
 from tests.integration.nginx import SITE, Nginx, check_config, require_nginx, running_nginx, send
 from tests.integration.servers import LOGISTIC, Reply, ServiceProcess, create_key, stop_gracefully
 from tests.reporting import ZONE
@@ -470,17 +472,18 @@ def test_two_schedulers_publish_one_json_and_one_csv_per_slot(cluster: Cluster) 
 def test_a_body_cached_through_one_api_process_is_served_by_the_other(cluster: Cluster) -> None:
     first, second = cluster.apis
     sno = cluster.fake(1, via=first)[0]["sno"]
-    key = f"{cluster.prefix}query:masked:{sno}"
+    key = cluster.prefix + tracking_key(sno)
 
     filled = first.get(f"/query?sno={sno}")
     assert filled.status == 200, filled
-    assert cluster.redis.get(key) == filled.body
+    assert cluster.redis.get(key) == (filled.header("ETag") or "").encode() + filled.body
     served = second.get(f"/query?sno={sno}")
     assert served.status == 200, served
     assert served.body == filled.body
     # The second process answers from Redis, not from its own reading of the database.
-    cluster.redis.set(key, b'{"planted": true}', keepttl=True)
-    assert second.get(f"/query?sno={sno}").body == b'{"planted": true}'
+    planted = filled.body.replace(f'"sno":"{sno}"'.encode(), b'"sno":"424242"')
+    cluster.redis.set(key, tagged(planted), keepttl=True)
+    assert second.get(f"/query?sno={sno}").body == planted
     cluster.redis.delete(key)
 
 
@@ -571,3 +574,10 @@ def test_nginx_compresses_json(cluster: Cluster) -> None:
     assert reply.status == 200, reply
     assert reply.header("Content-Encoding") == "gzip"
     assert json.loads(gzip.decompress(reply.body))["sno"] == str(sno)
+    # The compressed answer's tag is weak; sent back as it came, it still matches.
+    tag = reply.header("ETag") or ""
+    assert tag.startswith('W/"'), tag
+    headers = {"Accept-Encoding": "gzip", "If-None-Match": tag}
+    again = cluster.nginx.request("GET", f"/query?sno={sno}", headers)
+    assert again.status == 304, again
+    assert again.body == b""

@@ -69,6 +69,37 @@ def test_an_unknown_sno_is_none(shipment_backend: Backend, sno: int) -> None:
     assert shipment_backend.shipments.get(sno) is None
 
 
+# --- get_many and event_counts ---------------------------------------------------------
+
+
+def test_many_are_read_as_get_reads_each_unknown_ones_left_out(shipment_backend: Backend) -> None:
+    stored = shipment_backend.shipments.add_many(generated(5, seed=7))
+    snos = [shipment.sno for shipment in stored]
+    wanted = [snos[3], 10**12, snos[0], snos[3], 0, -4, 2**63, snos[4]]
+
+    found = shipment_backend.shipments.get_many(wanted)
+
+    assert found == {
+        sno: shipment_backend.shipments.get(sno) for sno in {snos[0], snos[3], snos[4]}
+    }
+    assert shipment_backend.shipments.get_many([]) == {}
+    assert shipment_backend.shipments.get_many([10**12]) == {}
+
+
+def test_event_counts_of_many_leave_unknown_ones_out(shipment_backend: Backend) -> None:
+    first, second = shipment_backend.shipments.add_many(
+        [new_shipment(created()), new_shipment(created(), name="陳怡君")]
+    )
+    shipment_backend.shipments.append_event(
+        second.sno, TrackingEvent(Status.PACKAGE_RECEIVED, 2, NOW), expected_events=1
+    )
+
+    counts = shipment_backend.shipments.event_counts([second.sno, 10**12, first.sno, 0])
+
+    assert counts == {first.sno: 1, second.sno: 2}
+    assert shipment_backend.shipments.event_counts([]) == {}
+
+
 # --- add_many ---------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-RARELY_NEEDED = ("boto3", "botocore", "faker", "alembic", "mako")
+RARELY_NEEDED = ("boto3", "botocore", "faker", "alembic", "mako", "flask_swagger_ui")
 
 
 def test_the_server_and_the_app_load_without_the_libraries_only_some_commands_need() -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from dependency_injector import providers
 from flask import Flask
-from werkzeug.test import Client, TestResponse
+from werkzeug.test import TestResponse
 
 from logistic.container import Container, memory_container
 from logistic.domain.access import Scope
@@ -18,6 +18,8 @@ from logistic.entrypoints.http import create_app
 from logistic.entrypoints.http.clients import environ_client
 from logistic.services.tracking import View, missing_key, tracking_key
 from logistic.settings import Settings
+from tests.bodies import cached_body
+from tests.contract import CheckedClient
 from tests.unit.conftest import NOW
 from tests.unit.scans import assert_error, bearer, key_with, shipment_with
 from tests.unit.test_tracking_cache import Counting
@@ -42,9 +44,9 @@ class Paths:
         def _count() -> None:
             self.flask_runs += 1
 
-        self.served = Client(self.app)
+        self.served = CheckedClient(self.app)
         app: Flask = self.app
-        self.flask_only = Client(lambda environ, start: Flask.wsgi_app(app, environ, start))
+        self.flask_only = CheckedClient(lambda environ, start: Flask.wsgi_app(app, environ, start))
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> TestResponse:
         return self.served.get(path, headers=headers or {})
@@ -86,7 +88,7 @@ def test_a_cached_body_skips_flask_with_the_same_status_headers_and_body(paths: 
     _same(hit, first)
     _same(hit, paths.flask_only.get(f"/query?sno={sno}"))
     assert hit.headers["Content-Type"] == "application/json; charset=utf-8"
-    assert paths.container.cache().get(tracking_key(sno)) == hit.data
+    assert cached_body(paths.container.cache().get(tracking_key(sno))) == hit.data
 
 
 def test_a_miss_skips_flask_with_flasks_status_headers_and_body(paths: Paths) -> None:
@@ -97,7 +99,7 @@ def test_a_miss_skips_flask_with_flasks_status_headers_and_body(paths: Paths) ->
     miss = paths.fast(f"/query?sno={sno}")
 
     _same(miss, expected)
-    assert paths.container.cache().get(tracking_key(sno)) == miss.data
+    assert cached_body(paths.container.cache().get(tracking_key(sno))) == miss.data
 
 
 def test_an_unknown_sno_gets_flasks_404_without_flask_and_is_remembered(paths: Paths) -> None:
@@ -231,7 +233,7 @@ def test_a_key_with_pii_read_gets_the_full_body_and_others_the_masked_one(paths:
     _same(paths.fast(f"/query?sno={sno}", reader), full)
     _same(paths.fast(f"/query?sno={sno}", writer), masked)
     _same(paths.fast(f"/query?sno={sno}"), masked)
-    assert paths.container.cache().get(tracking_key(sno, View.FULL)) == full.data
+    assert cached_body(paths.container.cache().get(tracking_key(sno, View.FULL))) == full.data
 
 
 def test_everyone_gets_the_full_body_under_pii_full() -> None:
@@ -239,7 +241,7 @@ def test_everyone_gets_the_full_body_under_pii_full() -> None:
     sno = shipment_with(paths.container, HISTORY)
     first = paths.get(f"/query?sno={sno}")
     _same(paths.fast(f"/query?sno={sno}"), first)
-    assert first.data == paths.container.cache().get(tracking_key(sno, View.FULL))
+    assert first.data == cached_body(paths.container.cache().get(tracking_key(sno, View.FULL)))
 
 
 @pytest.mark.parametrize(
@@ -315,7 +317,7 @@ def test_other_methods_and_paths_go_to_flask(paths: Paths) -> None:
     head = paths.served.head(f"/query?sno={sno}")
     assert head.status_code == 200
     assert head.data == b""
-    assert_error(paths.served.post(f"/query?sno={sno}"), 405)
+    assert_error(paths.served.put(f"/query?sno={sno}"), 405)
     assert_error(paths.get(f"/query/?sno={sno}"), 404)
     assert paths.flask_runs > runs
 

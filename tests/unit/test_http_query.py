@@ -180,7 +180,7 @@ def test_unknown_path_is_404_json(client: FlaskClient) -> None:
 
 
 def test_wrong_method_is_405_json_with_allow(client: FlaskClient) -> None:
-    response = client.post("/query?sno=1")
+    response = client.put("/query?sno=1")
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == 405
     assert "GET" in response.headers["Allow"]

@@ -97,7 +97,7 @@ def test_the_default_is_120_a_minute() -> None:
 
 def test_a_failing_counter_lets_requests_through(container: Container) -> None:
     class Down:
-        def hit(self, key: str, window: Window) -> int:
+        def hit(self, key: str, window: Window, amount: int = 1) -> int:
             raise CacheUnavailable("redis is down")
 
     container.throttle.reset()

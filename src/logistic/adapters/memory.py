@@ -35,6 +35,10 @@ class MemoryShipmentRepository:
     def get(self, sno: int) -> Shipment | None:
         return self._shipments.get(sno)
 
+    def get_many(self, snos: Sequence[int]) -> dict[int, Shipment]:
+        found = {sno: self._shipments.get(sno) for sno in snos}
+        return {sno: shipment for sno, shipment in found.items() if shipment is not None}
+
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
         with self._lock:
             stored = []
@@ -95,6 +99,10 @@ class MemoryShipmentRepository:
         shipment = self._shipments.get(sno)
         return None if shipment is None else len(shipment.events)
 
+    def event_counts(self, snos: Sequence[int]) -> dict[int, int]:
+        found = {sno: self._shipments.get(sno) for sno in snos}
+        return {sno: len(shipment.events) for sno, shipment in found.items() if shipment}
+
     def count(self) -> int:
         return len(self._shipments)
 
@@ -149,6 +157,13 @@ class MemoryCache:
             for key in keys:
                 self._entries.pop(key, None)
 
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [self.get(key) for key in keys]
+
+    def set_many(self, entries: Sequence[tuple[str, bytes, timedelta]]) -> None:
+        for key, value, ttl in entries:
+            self.set(key, value, ttl)
+
     def _evict_one(self) -> None:
         # dicts keep insertion order: drop the oldest entry.
         del self._entries[next(iter(self._entries))]
@@ -167,6 +182,12 @@ class FailingCache:
         raise self._error()
 
     def delete(self, *keys: str) -> None:
+        raise self._error()
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        raise self._error()
+
+    def set_many(self, entries: Sequence[tuple[str, bytes, timedelta]]) -> None:
         raise self._error()
 
 
@@ -189,10 +210,10 @@ class MemoryRateLimiter:
         self._counts: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: str, window: Window) -> int:
+    def hit(self, key: str, window: Window, amount: int = 1) -> int:
         with self._lock:
             index, count = self._counts.get(key, (window.index, 0))
-            count = count + 1 if index == window.index else 1
+            count = count + amount if index == window.index else amount
             if key not in self._counts and len(self._counts) >= self._max_keys:
                 self._forget_other_windows(window)
             self._counts[key] = (window.index, count)

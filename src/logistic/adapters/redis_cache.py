@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import redis
 
@@ -48,6 +49,31 @@ class RedisCache:
                 self._client.set(name, value, px=milliseconds)
             else:
                 self._direct.execute("SET", name, value, "PX", milliseconds)
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        names = [self._prefix + key for key in keys]
+        with cache_unavailable_on_error("get many"):
+            if self._direct is None:
+                # A cluster's client splits the keys by slot, one MGET per node.
+                values: list[Any] = self._client.mget_nonatomic(names)  # type: ignore[union-attr]
+            else:
+                values = self._direct.execute("MGET", *names)
+        return [value.encode() if isinstance(value, str) else value for value in values]
+
+    def set_many(self, entries: Sequence[tuple[str, bytes, timedelta]]) -> None:
+        if not entries:
+            return
+        with cache_unavailable_on_error("set many"):
+            pipeline = self._client.pipeline(transaction=False)
+            for key, value, ttl in entries:
+                if ttl <= timedelta(0):
+                    pipeline.delete(self._prefix + key)
+                else:
+                    milliseconds = max(1, math.ceil(ttl / timedelta(milliseconds=1)))
+                    pipeline.set(self._prefix + key, value, px=milliseconds)
+            pipeline.execute()
 
     def delete(self, *keys: str) -> None:
         if not keys:

@@ -22,11 +22,11 @@ class RedisRateLimiter:
         self._client = client
         self._prefix = prefix
 
-    def hit(self, key: str, window: Window) -> int:
+    def hit(self, key: str, window: Window, amount: int = 1) -> int:
         name, keep = window_counter(self._prefix, key, window)
         with cache_unavailable_on_error("rate limit"):
             pipeline = self._client.pipeline(transaction=False)
-            pipeline.incr(name)
+            pipeline.incr(name, amount)
             pipeline.pexpire(name, keep)
             count, _ = pipeline.execute()
         return int(count)

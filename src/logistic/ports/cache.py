@@ -26,6 +26,15 @@ class Cache(Protocol):
         """Remove the keys; absent keys are ignored."""
         ...
 
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """`get` of each key, in one trip to the back end: a list in the order of `keys`."""
+        ...
+
+    def set_many(self, entries: Sequence[tuple[str, bytes, timedelta]]) -> None:
+        """`set` of each (key, value, ttl), in one trip to the back end (not atomic: on
+        CacheUnavailable some may have been stored)."""
+        ...
+
 
 class CountedCache(Protocol):
     """A rate-limit counter and the cache kept in one back end, used in one trip.

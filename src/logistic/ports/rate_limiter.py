@@ -39,6 +39,7 @@ class RateLimiter(Protocol):
     forgotten on their own. A back end that fails raises StorageUnavailable.
     """
 
-    def hit(self, key: str, window: Window) -> int:
-        """Count one request for `key` in `window`; the count so far, this one included."""
+    def hit(self, key: str, window: Window, amount: int = 1) -> int:
+        """Count `amount` requests (at least 1) for `key` in `window`; the count so far,
+        these included."""
         ...

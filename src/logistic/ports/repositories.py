@@ -25,6 +25,11 @@ class ShipmentRepository(Protocol):
         """The shipment with its whole history (oldest first), read in one call; None if unknown."""
         ...
 
+    def get_many(self, snos: Sequence[int]) -> dict[int, Shipment]:
+        """`get` of many snos in one round trip (more only for orders stored without a
+        current snapshot): the shipments found, by sno; unknown snos are left out."""
+        ...
+
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
         """Store new shipments, their recipients and histories atomically.
 
@@ -67,6 +72,10 @@ class ShipmentRepository(Protocol):
 
         None for an unknown sno. Always reads the latest committed state.
         """
+        ...
+
+    def event_counts(self, snos: Sequence[int]) -> dict[int, int]:
+        """`event_count` of many snos in one read: by sno, unknown snos left out."""
         ...
 
     def claim(self, key: str) -> WriteClaim | None:

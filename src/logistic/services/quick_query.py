@@ -20,7 +20,7 @@ class Counted:
     """A /query counted against the quota, and what the cache holds for it."""
 
     allowance: Allowance | None  # None without a quota, or while the counter is down
-    body: bytes | None  # the cached body, when one may be served
+    body: bytes | None  # the cached body after its entity tag, when one may be served
     unknown: bool = False  # the cache remembers the sno as unknown
 
 

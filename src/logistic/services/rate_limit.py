@@ -52,12 +52,13 @@ class Throttle:
         self._clock = clock
         self._quota = quota
 
-    def admit(self, client: str, scope: str = "query") -> Allowance | None:
+    def admit(self, client: str, scope: str = "query", amount: int = 1) -> Allowance | None:
+        """Counts `amount` requests of `client` (a batch lookup counts each of its snos)."""
         tally = self.tally(client, scope)
         if tally is None:
             return None
         try:
-            count = self._limiter.hit(tally.key, tally.window)
+            count = self._limiter.hit(tally.key, tally.window, amount)
         except StorageUnavailable as error:
             log.warning("rate limiter unavailable, admitting %s: %s", client, error)
             return None

@@ -14,6 +14,7 @@ from logistic.domain.model import Shipment
 from logistic.domain.privacy import anonymized
 from logistic.ports.cache import Cache
 from logistic.ports.repositories import ShipmentRepository
+from logistic.services.etag import tagged, untagged
 from logistic.services.locations import Locations
 from logistic.services.rendering import to_json_bytes, tracking_document
 
@@ -34,7 +35,12 @@ class View(enum.StrEnum):
 
 
 def tracking_key(sno: int, view: View = View.MASKED) -> str:
-    return f"query:{view}:{sno}"
+    """Where the body of `sno` in `view` is cached, after its entity tag (services/etag.py).
+
+    Releases before entity tags kept the bare body under `query:<view>:<sno>`: the new
+    name keeps either release from reading the other's values during a rolling upgrade
+    (docs/upgrading.md)."""
+    return f"query:tagged:{view}:{sno}"
 
 
 def missing_key(sno: int) -> str:
@@ -110,23 +116,33 @@ class Tracking:
 
     def cached(self, key: str) -> bytes | None:
         """The bytes cached under `key` (from `servable_key` or `negative_key`); None too
-        while the cache is down."""
+        while the cache is down. A body comes after its entity tag (`etag.untagged`)."""
         return self._get(key)
 
     def body(self, sno: int, view: View = View.MASKED) -> bytes:
+        return untagged(self.tagged_body(sno, view))[1]
+
+    def tagged_body(self, sno: int, view: View = View.MASKED) -> bytes:
+        """The body after its entity tag (`etag.tagged`), as the cache keeps it."""
         key = self.servable_key(sno, view)
         cached = None if key is None else self._get(key)
         if cached is not None:
             return cached
-        return self.uncached_body(sno, view)
+        return self.uncached_tagged_body(sno, view)
 
     def uncached_body(
         self, sno: int, view: View = View.MASKED, negative_checked: bool = False
     ) -> bytes:
         """`body` for a caller who found nothing in the cache a moment ago (nor, when
         `negative_checked`, under `negative_key`)."""
+        return untagged(self.uncached_tagged_body(sno, view, negative_checked))[1]
+
+    def uncached_tagged_body(
+        self, sno: int, view: View = View.MASKED, negative_checked: bool = False
+    ) -> bytes:
+        """`tagged_body` for a caller who found nothing in the cache (see `uncached_body`)."""
         return self.uncached(
-            sno, tracking_key(sno, view), lambda shipment: self.render(shipment, view),
+            sno, tracking_key(sno, view), lambda shipment: tagged(self.render(shipment, view)),
             negative_checked,
         )  # fmt: skip
 
@@ -155,7 +171,7 @@ class Tracking:
         its pages dropped (the next view renders them)."""
         self._retry_deletes()
         bodies = {view: self.render(shipment, view) for view in View}
-        entries = {tracking_key(shipment.sno, view): body for view, body in bodies.items()}
+        entries = {tracking_key(shipment.sno, view): tagged(body) for view, body in bodies.items()}
         self._store(shipment, entries, replacing=True)
         self._delete([page_key(shipment.sno, language) for language in self._page_languages])
         return bodies

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from logistic.adapters.sql.batch_reads import read_event_counts, read_shipments
 from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import deadlocked, storage_errors
@@ -113,6 +114,9 @@ class SqlShipmentRepository:
                 # An order created a moment ago may not have reached the replica yet.
                 found = _read_shipment(self._reader, sno)
         return found
+
+    def get_many(self, snos: Sequence[int]) -> dict[int, Shipment]:
+        return read_shipments(self._replica, self._reader, snos, self.get)
 
     def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
         """Numbers and stores a few shipments (a /fake request) in ONE transaction.
@@ -229,6 +233,9 @@ class SqlShipmentRepository:
             # after its read (Tracking._moved_on): read as `get` reads.
             rows = read_rows(self._reader, _EVENT_COUNT, {"sno": sno})
         return int(rows[0][0]) if rows else None
+
+    def event_counts(self, snos: Sequence[int]) -> dict[int, int]:
+        return read_event_counts(self._reader, snos)
 
     def claim(self, key: str) -> WriteClaim | None:
         query = select(event_claims.c.fingerprint, event_claims.c.claimed_at).where(

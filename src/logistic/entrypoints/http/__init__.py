@@ -8,6 +8,8 @@ from logistic.container import Container, container_from_environment
 from logistic.domain.access import Scope
 from logistic.entrypoints.http import errors
 from logistic.entrypoints.http.auth import guard
+from logistic.entrypoints.http.batch import batch
+from logistic.entrypoints.http.contract import contract
 from logistic.entrypoints.http.events import events
 from logistic.entrypoints.http.fast_path import FastPath
 from logistic.entrypoints.http.pages import install as install_pages
@@ -30,6 +32,8 @@ def create_app(container: Container | None = None) -> Flask:
     guard(app, "events", Scope.EVENTS_WRITE)
     guard(app, "reports", Scope.REPORTS_READ, always=False)
     app.register_blueprint(reports)
+    app.register_blueprint(batch)
+    app.register_blueprint(contract)
     errors.register(app)
     install_pages(app, container)
     # Cached /query bodies skip Flask's own work (see fast_path.py).

@@ -25,12 +25,14 @@ from logistic.domain.access import Scope
 from logistic.domain.errors import DomainError, ShipmentNotFound
 from logistic.entrypoints.http.auth import bearer_key
 from logistic.entrypoints.http.clients import environ_client
+from logistic.entrypoints.http.conditional import not_modified, validator_headers
 from logistic.entrypoints.http.errors import (
     domain_error_response,
     rate_limit_headers,
     unexpected_error_response,
 )
 from logistic.entrypoints.http.inputs import MAX_SNO
+from logistic.services.etag import untagged
 from logistic.services.tracking import View
 from logistic.settings import Settings
 
@@ -56,17 +58,25 @@ class FastPath:
         if answer is None:
             return self._app(environ, start_response)
         if isinstance(answer, tuple):
-            body, limits = answer
-            headers = [("Content-Type", _JSON), ("Content-Length", str(len(body))), *limits]
-            start_response("200 OK", headers)
+            value, view, limits = answer
+            etag, body = untagged(value)
+            validators = validator_headers(etag, view)
+            if not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag):
+                start_response("304 Not Modified", [*validators, *limits])
+                return []
+            length = str(len(body))
+            start_response(
+                "200 OK",
+                [("Content-Type", _JSON), ("Content-Length", length), *validators, *limits],
+            )
             return [body]
         return answer(environ, start_response)
 
     def _answer(
         self, environ: dict[str, Any]
-    ) -> tuple[bytes, list[tuple[str, str]]] | Response | None:
-        """The body of a plain /query and its quota headers, or its error response;
-        None when Flask must answer."""
+    ) -> tuple[bytes, View, list[tuple[str, str]]] | Response | None:
+        """The cached value (entity tag and body) of a plain /query, its view and its
+        quota headers, or its error response; None when Flask must answer."""
         try:
             sno = _plain_sno(environ.get("QUERY_STRING", ""))
             settings = self._container.settings()
@@ -86,10 +96,10 @@ class FastPath:
             limits = rate_limit_headers(counted.allowance)
             if counted.unknown:
                 raise ShipmentNotFound(sno)
-            body = counted.body
-            if body is None:
+            value = counted.body
+            if value is None:
                 tracking = self._container.tracking()
-                body = tracking.uncached_body(sno, view, negative_checked=True)
+                value = tracking.uncached_tagged_body(sno, view, negative_checked=True)
         except Exception as error:
             # Counted (perhaps): answered here, never handed on to be counted again,
             # with the quota headers Flask adds to its error responses too.
@@ -100,7 +110,7 @@ class FastPath:
             )
             response.headers.extend(limits)
             return response
-        return body, limits
+        return value, view, limits
 
     def _view(self, environ: dict[str, Any], settings: Settings) -> View | None:
         """The caller's view as `auth.query_view` decides it; None when Flask must answer."""

@@ -8,6 +8,7 @@ from logistic.container import Container
 from logistic.domain.access import Scope
 from logistic.entrypoints.http.auth import query_view, require
 from logistic.entrypoints.http.clients import request_client
+from logistic.entrypoints.http.conditional import conditional_response
 from logistic.entrypoints.http.errors import error_response, rate_limit_headers
 from logistic.entrypoints.http.inputs import parse_num, parse_sno
 from logistic.services.fake_orders import DEFAULT_COUNT
@@ -35,7 +36,8 @@ def query() -> Response:
     )
     view = query_view()
     sno = parse_sno(request.args)
-    return json_response(container().tracking().body(sno, view))
+    value = container().tracking().tagged_body(sno, view)
+    return conditional_response(value, view, request.headers.get("If-None-Match"))
 
 
 @api.after_request
