@@ -52,8 +52,8 @@ from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
 from logistic.ports.rate_limiter import RateLimiter
 from logistic.services.access import Access
-from logistic.services.disclosure import Disclosure
 from logistic.services.batch_lookup import BatchLookup
+from logistic.services.disclosure import Disclosure
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
