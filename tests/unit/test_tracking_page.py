@@ -180,6 +180,19 @@ def test_a_path_in_full_width_digits_goes_to_its_page(client: FlaskClient) -> No
     assert moved.headers["Location"] == "/track/42"
 
 
+def test_a_line_break_in_a_page_path_gets_the_pages_answer_not_routings(
+    client: FlaskClient,
+) -> None:
+    moved = client.get("/t/42%0A")
+    assert moved.status_code == 301
+    cleaned = client.get(moved.headers["Location"])
+    assert cleaned.status_code == 301
+    assert cleaned.headers["Location"] == "/track/42"
+    refused = client.get("/track/4%0A2")
+    assert refused.status_code == 400
+    assert refused.content_type.startswith("text/html")
+
+
 def test_pages_count_against_the_lookup_quota_and_the_429_is_a_page() -> None:
     settings = Settings.from_environ(
         {"LOGISTIC_HOME": "/nonexistent", "LOGISTIC_RATE_LIMIT": "3/minute"}

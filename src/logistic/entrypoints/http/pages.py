@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Response
 
 from logistic.container import Container
@@ -35,8 +36,16 @@ LANGUAGE_COOKIE = "lang"
 LANGUAGE_KEPT = timedelta(days=365)
 
 
+class TypedText(PathConverter):
+    """Whatever a person put after /track/ or /t/, line breaks included: it gets the pages'
+    own answer (a cleaned-up redirect or an HTML 400), not routing's JSON 404."""
+
+    regex = r"[^/][\s\S]*?"
+
+
 def install(app: Flask, container: Container) -> None:
     """The pages, their stylesheet and script, and the fast path of a plain page, on `app`."""
+    app.url_map.converters["typed"] = TypedText
     settings = container.settings()
     served = Assets()
     renderer = PageRenderer(
@@ -115,14 +124,14 @@ def bare_track() -> Response:
     return redirect("/", 303)
 
 
-@pages.get("/t/<path:raw>")
+@pages.get("/t/<typed:raw>")
 def short_link(raw: str) -> Response:
     """The short link of notifications; its query string (`?lang=en`) goes along."""
     query = request.query_string.decode("latin-1")
     return redirect(f"/track/{quote(raw, safe='')}" + (f"?{query}" if query else ""), 301)
 
 
-@pages.get("/track/<path:raw>")
+@pages.get("/track/<typed:raw>")
 def track(raw: str) -> Response:
     here = language()
     counted_client = request_client(_container().settings().trusted_proxies)
@@ -136,7 +145,7 @@ def track(raw: str) -> Response:
     return remembered(_pages().page(counted_client, sno, here))
 
 
-@pages.post("/track/<path:raw>")
+@pages.post("/track/<typed:raw>")
 def reveal(raw: str) -> Response:
     """The page with the whole recipient, for the last four digits of their phone."""
     here = language()
