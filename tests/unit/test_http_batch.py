@@ -139,6 +139,11 @@ def test_a_malformed_call_is_one_400(client: FlaskClient, body: bytes) -> None:
     assert "snos" in assert_error(answer, 400)["error"]["message"]
 
 
+def test_a_body_nested_too_deep_or_with_snos_twice_is_a_400(client: FlaskClient) -> None:
+    assert_error(client.post("/query", data=b'{"snos": ' + b"[" * 5000), 400)
+    assert_error(client.post("/query", data=b'{"snos": ["1"], "snos": ["2"]}'), 400)
+
+
 def test_fifty_is_the_most_and_a_body_over_16_kib_is_a_413(
     client: FlaskClient, container: Container
 ) -> None:

@@ -275,6 +275,17 @@ def test_a_huge_body_is_413_json(client: FlaskClient, container: Container, key:
     assert statuses(container, sno) == [C]
 
 
+@pytest.mark.parametrize("body", [b"[" * 5000, b'{"a":' * 3000])
+def test_a_body_nested_too_deep_to_parse_is_400_json(
+    client: FlaskClient, container: Container, key: str, body: bytes
+) -> None:
+    sno = shipment_with(container, [C])
+    assert (
+        "JSON object" in assert_error(post_event(client, sno, body, key), 400)["error"]["message"]
+    )
+    assert statuses(container, sno) == [C]
+
+
 def test_get_on_the_events_route_is_405_json(client: FlaskClient, container: Container) -> None:
     sno = shipment_with(container, [C])
     response = client.get(f"/shipments/{sno}/events")

@@ -11,11 +11,8 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.reads import read
 from logistic.adapters.sql.snapshot import from_snapshot
-from logistic.adapters.sql.tables import orders
+from logistic.adapters.sql.tables import MAX_KEY, orders
 from logistic.domain.model import Shipment
-
-# Both MariaDB and SQLite keys are signed 64-bit integers.
-MAX_KEY = 2**63 - 1
 
 _ORDER_ROWS = select(
     orders.c.sno,

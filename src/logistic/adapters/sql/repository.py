@@ -21,6 +21,7 @@ from logistic.adapters.sql.sequences import EVENT_SEQUENCE, reserve, take
 from logistic.adapters.sql.snapshot import STATUSES, from_snapshot, snapshot_text, utc
 from logistic.adapters.sql.status_counts import add_to_counts, moved, place, stored
 from logistic.adapters.sql.tables import (
+    MAX_KEY,
     event_claims,
     locations,
     orders,
@@ -33,8 +34,6 @@ from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import NewShipment
 
-# Both MariaDB and SQLite keys are signed 64-bit integers.
-_MAX_KEY = 2**63 - 1
 # Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails;
 # or MariaDB rolls a transaction back to break a deadlock. Tried again, this many in all.
 _ALLOCATION_ATTEMPTS = 3
@@ -106,7 +105,7 @@ class SqlShipmentRepository:
         self._replica = replica or self._reader
 
     def get(self, sno: int) -> Shipment | None:
-        if not 0 < sno <= _MAX_KEY:
+        if not 0 < sno <= MAX_KEY:
             return None
         with storage_errors():
             found = _read_shipment(self._replica, sno)
@@ -182,7 +181,7 @@ class SqlShipmentRepository:
         expected_events: int,
         claim: WriteClaim | None = None,
     ) -> Shipment:
-        if not 0 < sno <= _MAX_KEY:
+        if not 0 < sno <= MAX_KEY:
             raise ShipmentNotFound(sno)
         changes: dict[str, Any] = {
             "current_status": event.status.value,
@@ -226,7 +225,7 @@ class SqlShipmentRepository:
         return shipment
 
     def event_count(self, sno: int) -> int | None:
-        if not 0 < sno <= _MAX_KEY:
+        if not 0 < sno <= MAX_KEY:
             return None
         with storage_errors():
             # A /query miss on a parcel not yet delivered or returned asks this right

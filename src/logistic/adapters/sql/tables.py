@@ -24,6 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
 
+# Both MariaDB and SQLite keys are signed 64-bit integers: no key is above this.
+MAX_KEY = 2**63 - 1
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, g, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Response, g
 
 from logistic.domain.errors import DomainError, InvalidInput, ShipmentNotFound
 from logistic.entrypoints.http.auth import query_view
 from logistic.entrypoints.http.clients import request_client
 from logistic.entrypoints.http.inputs import MAX_SNO, sno_from_path
+from logistic.entrypoints.http.json_body import json_body
 from logistic.entrypoints.http.views import JSON, container, quota_left
 from logistic.services.batch_lookup import MAX_SNOS
 from logistic.services.etag import untagged
@@ -20,22 +20,13 @@ from logistic.services.rendering import to_json_bytes
 batch = Blueprint("batch", __name__)
 batch.after_request(quota_left)
 
-MAX_BODY_BYTES = 16 * 1024
 _SHOWN_CHARS = 40
 _EXAMPLE = '{"snos": ["3", "17"]}'
 
 
 def _snos() -> list[Any]:
     """The `snos` list of the body; InvalidInput (the whole call a 400) for anything else."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge(f"the body is limited to {MAX_BODY_BYTES} bytes")
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge(f"the body is limited to {MAX_BODY_BYTES} bytes")
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidInput(f"the body must be a JSON object such as {_EXAMPLE}") from None
+    document = json_body(_EXAMPLE)
     if not isinstance(document, dict) or set(document) != {"snos"}:
         raise InvalidInput(f"the body must be a JSON object with one field, snos: {_EXAMPLE}")
     snos = document["snos"]

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from logistic.domain.access import Scope
 from logistic.domain.errors import InvalidInput
 from logistic.domain.status import Status
 from logistic.entrypoints.http.auth import caller, query_view
 from logistic.entrypoints.http.inputs import sno_from_path
+from logistic.entrypoints.http.json_body import json_body
 from logistic.entrypoints.http.views import container, json_response
 from logistic.ports.idempotency import Answer, WriteClaim
 from logistic.services.events import Scan
@@ -22,34 +22,14 @@ events = Blueprint("events", __name__)
 
 # Every route of this blueprint needs this scope (guarded in create_app).
 SCOPE = Scope.EVENTS_WRITE
-MAX_BODY_BYTES = 16 * 1024
 MAX_NOTE_CHARS = 500
 MAX_LOCATION_ID = 2**31 - 1
 FIELDS = ("status", "location_id", "occurred_at", "note")
 _STATUSES = ", ".join(status.value for status in Status)
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise InvalidInput(f"the field {key!r} is given twice")
-        document[key] = value
-    return document
-
-
 def _document() -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge(f"the body is limited to {MAX_BODY_BYTES} bytes")
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge(f"the body is limited to {MAX_BODY_BYTES} bytes")
-    try:
-        document = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidInput(
-            'the body must be a JSON object such as {"status": "In Transit", "location_id": 3}'
-        ) from None
+    document = json_body('{"status": "In Transit", "location_id": 3}')
     if not isinstance(document, dict):
         raise InvalidInput("the body must be a JSON object")
     unknown = sorted(set(document) - set(FIELDS))
