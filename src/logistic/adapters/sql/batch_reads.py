@@ -11,19 +11,12 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.reads import read
 from logistic.adapters.sql.snapshot import from_snapshot
-from logistic.adapters.sql.tables import MAX_KEY, orders
+from logistic.adapters.sql.tables import MAX_KEY, ORDER_SNAPSHOT_COLUMNS, orders
 from logistic.domain.model import Shipment
 
-_ORDER_ROWS = select(
-    orders.c.sno,
-    orders.c.origin_id,
-    orders.c.destination_id,
-    orders.c.created_at,
-    orders.c.promised_by,
-    orders.c.recipient_id,
-    orders.c.event_count,
-    orders.c.snapshot,
-).where(orders.c.sno.in_(bindparam("snos", expanding=True)))
+_ORDER_ROWS = select(*ORDER_SNAPSHOT_COLUMNS).where(
+    orders.c.sno.in_(bindparam("snos", expanding=True))
+)
 
 _EVENT_COUNTS = select(orders.c.sno, orders.c.event_count).where(
     orders.c.sno.in_(bindparam("snos", expanding=True))

@@ -22,6 +22,7 @@ from logistic.adapters.sql.snapshot import STATUSES, from_snapshot, snapshot_tex
 from logistic.adapters.sql.status_counts import add_to_counts, moved, place, stored
 from logistic.adapters.sql.tables import (
     MAX_KEY,
+    ORDER_SNAPSHOT_COLUMNS,
     event_claims,
     locations,
     orders,
@@ -71,16 +72,7 @@ SHIPMENT = (
 
 # A /query miss: the order's row alone, its snapshot used when it is current (see
 # adapters/sql/snapshot.py); SHIPMENT otherwise.
-_ORDER_ROW = select(
-    orders.c.sno,
-    orders.c.origin_id,
-    orders.c.destination_id,
-    orders.c.created_at,
-    orders.c.promised_by,
-    orders.c.recipient_id,
-    orders.c.event_count,
-    orders.c.snapshot,
-).where(orders.c.sno == bindparam("sno"))
+_ORDER_ROW = select(*ORDER_SNAPSHOT_COLUMNS).where(orders.c.sno == bindparam("sno"))
 
 # The version a /query miss checks after filling the cache (built once, as SHIPMENT:
 # building the expression per call cost as much as running it).

@@ -120,6 +120,19 @@ orders = Table(
     mysql_charset="utf8mb4",
 )
 
+# What a lookup reads of an order, in the order snapshot.from_snapshot takes it, then its
+# event count and snapshot: one /query miss and a batch of them read the same row.
+ORDER_SNAPSHOT_COLUMNS = (
+    orders.c.sno,
+    orders.c.origin_id,
+    orders.c.destination_id,
+    orders.c.created_at,
+    orders.c.promised_by,
+    orders.c.recipient_id,
+    orders.c.event_count,
+    orders.c.snapshot,
+)
+
 # Clustered by order: one order's events sit together in its primary key, so a
 # lookup reads them from one index range, already in id order. Ids come from the
 # sequences table (see sequences.py), in the order the events happened.
