@@ -1,0 +1,196 @@
+"""Many shipments' events in one transaction (POST /events, `logistic ingest`).
+
+One event at a time, every event is a commit, a locking read and update of the
+event sequence row, an update of each counter row, and a read of the shipment
+back: the sequence and counter rows are shared by every writer, so those writes
+take turns. A batch locks its orders (in sno order, as every batch does: two
+batches never wait for each other in a cycle), decides on what it found, then
+reserves every event id in one update of the sequence row and changes each
+counter row once, for the net moves of all its shipments.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from attrs import evolve
+from sqlalchemy import Column, case, insert, literal, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from logistic.adapters.sql.errors import deadlocked, storage_errors
+from logistic.adapters.sql.sequences import EVENT_SEQUENCE, take
+from logistic.adapters.sql.snapshot import from_snapshot, snapshot_text
+from logistic.adapters.sql.status_counts import add_to_counts, place, stored
+from logistic.adapters.sql.tables import (
+    MAX_KEY,
+    ORDER_SNAPSHOT_COLUMNS,
+    event_claims,
+    orders,
+    tracking_events,
+)
+from logistic.domain.errors import LocationNotFound
+from logistic.domain.model import Shipment, TrackingEvent
+from logistic.domain.status import Status
+from logistic.ports.idempotency import WriteClaim
+from logistic.ports.repositories import Decide, Locked, NewEvent
+
+# A deadlock broken by the database, or a key claimed by a concurrent batch for
+# another shipment: the whole transaction is run again, this many times in all.
+_ATTEMPTS = 3
+
+Load = Callable[[Connection, int], Shipment | None]
+
+
+def append_events(
+    engine: Engine,
+    snos: Collection[int],
+    keys: Collection[str],
+    decide: Decide,
+    load: Load,
+) -> dict[int, Shipment]:
+    """ShipmentRepository.append_events on the writer `engine`; `load(connection, sno)`
+    reads a shipment from the tables when its snapshot is not current."""
+    wanted = sorted({sno for sno in snos if 0 < sno <= MAX_KEY})
+    with storage_errors():
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with engine.begin() as connection:
+                    found = _locked(connection, wanted, load)
+                    claims = _claims(connection, sorted(set(keys)))
+                    plan = decide(Locked(found, claims))
+                    return _write(connection, found, plan)
+            except IntegrityError:
+                if attempt == _ATTEMPTS:
+                    raise
+            except OperationalError as error:
+                if not deadlocked(error) or attempt == _ATTEMPTS:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def _locked(connection: Connection, snos: Sequence[int], load: Load) -> dict[int, Shipment]:
+    if not snos:
+        return {}
+    rows = connection.execute(
+        select(*ORDER_SNAPSHOT_COLUMNS)
+        .where(orders.c.sno.in_(snos))
+        .order_by(orders.c.sno)
+        .with_for_update()
+    ).all()
+    found: dict[int, Shipment] = {}
+    for row in rows:
+        *order, event_count, text = row
+        shipment = from_snapshot(order, event_count, text) or load(connection, row.sno)
+        if shipment is not None:
+            found[int(row.sno)] = shipment
+    return found
+
+
+def _claims(connection: Connection, keys: Sequence[str]) -> dict[str, WriteClaim]:
+    if not keys:
+        return {}
+    rows = connection.execute(
+        select(
+            event_claims.c.key_digest, event_claims.c.fingerprint, event_claims.c.claimed_at
+        ).where(event_claims.c.key_digest.in_(keys))
+    )
+    return {
+        row.key_digest: WriteClaim(row.key_digest, row.fingerprint, row.claimed_at) for row in rows
+    }
+
+
+def _write(
+    connection: Connection,
+    found: Mapping[int, Shipment],
+    plan: Mapping[int, Sequence[NewEvent]],
+) -> dict[int, Shipment]:
+    plan = {sno: plan[sno] for sno in sorted(plan) if plan[sno] and sno in found}
+    total = sum(len(new) for new in plan.values())
+    if not total:
+        return {}
+    next_id = take(connection, EVENT_SEQUENCE, tracking_events.c.id, total)
+    updated: dict[int, Shipment] = {}
+    event_rows: list[dict[str, Any]] = []
+    claim_rows: list[dict[str, Any]] = []
+    for sno, new_events in plan.items():
+        numbered = []
+        for new in new_events:
+            event = evolve(new.event, id=next_id)
+            numbered.append(event)
+            event_rows.append(_event_row(sno, event))
+            if new.claim is not None:
+                claim_rows.append(_claim_row(sno, next_id, new.claim))
+            next_id += 1
+        updated[sno] = evolve(found[sno], events=(*found[sno].events, *numbered))
+    try:
+        connection.execute(insert(tracking_events), event_rows)
+    except IntegrityError as error:
+        # The orders are locked: only a location (removed from the catalog) can be wrong.
+        raise LocationNotFound(min(row["location_id"] for row in event_rows)) from error
+    if claim_rows:
+        # A key taken meanwhile by a batch for another shipment: IntegrityError, and the
+        # attempt is run again, when the claim is found.
+        connection.execute(insert(event_claims), claim_rows)
+    connection.execute(_orders_update(updated))
+    statuses: Counter[str] = Counter()
+    places: Counter[int] = Counter()
+    for sno, shipment in updated.items():
+        before = found[sno]
+        statuses[stored(before.current_status)] -= 1
+        statuses[stored(shipment.current_status)] += 1
+        places[place(before.current_location_id)] -= 1
+        places[place(shipment.current_location_id)] += 1
+    add_to_counts(connection, statuses, places)
+    return updated
+
+
+def _orders_update(updated: Mapping[int, Shipment]) -> Any:
+    """One UPDATE for every order of the batch, each row's values chosen by sno: one
+    round trip where an executemany of UPDATEs is one per row."""
+
+    def by_sno(column: Column[Any], values: Mapping[int, Any], otherwise: Any = None) -> Any:
+        # Bound with the column's type: a time goes through UtcDateTime as in an INSERT.
+        whens = {sno: literal(value, column.type) for sno, value in values.items()}
+        return case(whens, value=orders.c.sno, else_=otherwise)
+
+    last = {sno: shipment.events[-1] for sno, shipment in updated.items()}
+    delivered = {
+        sno: event.occurred_at for sno, event in last.items() if event.status is Status.DELIVERED
+    }
+    c = orders.c
+    values: dict[str, Any] = {
+        "current_status": by_sno(c.current_status, {s: e.status.value for s, e in last.items()}),
+        "current_location_id": by_sno(
+            c.current_location_id, {s: e.location_id for s, e in last.items()}
+        ),
+        "last_event_at": by_sno(c.last_event_at, {s: e.occurred_at for s, e in last.items()}),
+        "event_count": by_sno(c.event_count, {s: len(x.events) for s, x in updated.items()}),
+        "snapshot": by_sno(c.snapshot, {s: snapshot_text(x) for s, x in updated.items()}),
+    }
+    if delivered:
+        values["delivered_at"] = by_sno(c.delivered_at, delivered, c.delivered_at)
+    return update(orders).where(orders.c.sno.in_(sorted(updated))).values(values)
+
+
+def _event_row(sno: int, event: TrackingEvent) -> dict[str, Any]:
+    return {
+        "order_sno": sno,
+        "id": event.id,
+        "status": event.status.value,
+        "location_id": event.location_id,
+        "occurred_at": event.occurred_at,
+        "note": event.note,
+    }
+
+
+def _claim_row(sno: int, event_id: int, claim: WriteClaim) -> dict[str, Any]:
+    return {
+        "key_digest": claim.key,
+        "fingerprint": claim.fingerprint,
+        "claimed_at": claim.at,
+        "order_sno": sno,
+        "event_id": event_id,
+    }
