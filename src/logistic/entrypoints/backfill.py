@@ -11,8 +11,8 @@ from attrs import define
 
 from logistic.container import Container
 from logistic.domain.errors import DomainError, InvalidInput, StorageUnavailable
-from logistic.entrypoints.event_items import parse_item
 from logistic.entrypoints.http.errors import status_for
+from logistic.entrypoints.http.event_items import parse_item
 from logistic.entrypoints.http.json_body import unique_keys
 from logistic.entrypoints.progress import Progress
 from logistic.services.ingest import Item

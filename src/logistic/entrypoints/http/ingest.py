@@ -8,8 +8,8 @@ from flask import Blueprint, Response
 
 from logistic.domain.access import Scope
 from logistic.domain.errors import InvalidInput
-from logistic.entrypoints.event_items import answered, parse_item, refused, sno_of, summary
 from logistic.entrypoints.http.auth import caller
+from logistic.entrypoints.http.event_items import answered, parse_item, refused, sno_of, summary
 from logistic.entrypoints.http.json_body import json_body
 from logistic.entrypoints.http.views import container, json_response
 from logistic.services.ingest import MAX_ITEMS, Item
