@@ -16,7 +16,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from attrs import evolve
-from sqlalchemy import Column, case, insert, literal, select, update
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -33,7 +35,6 @@ from logistic.adapters.sql.tables import (
 )
 from logistic.domain.errors import LocationNotFound
 from logistic.domain.model import Shipment, TrackingEvent
-from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import Decide, Locked, NewEvent
 
@@ -134,7 +135,7 @@ def _write(
         # A key taken meanwhile by a batch for another shipment: IntegrityError, and the
         # attempt is run again, when the claim is found.
         connection.execute(insert(event_claims), claim_rows)
-    connection.execute(_orders_update(updated))
+    _orders_update(connection, updated)
     statuses: Counter[str] = Counter()
     places: Counter[int] = Counter()
     for sno, shipment in updated.items():
@@ -147,32 +148,44 @@ def _write(
     return updated
 
 
-def _orders_update(updated: Mapping[int, Shipment]) -> Any:
-    """One UPDATE for every order of the batch, each row's values chosen by sno: one
-    round trip where an executemany of UPDATEs is one per row."""
-
-    def by_sno(column: Column[Any], values: Mapping[int, Any], otherwise: Any = None) -> Any:
-        # Bound with the column's type: a time goes through UtcDateTime as in an INSERT.
-        whens = {sno: literal(value, column.type) for sno, value in values.items()}
-        return case(whens, value=orders.c.sno, else_=otherwise)
-
-    last = {sno: shipment.events[-1] for sno, shipment in updated.items()}
-    delivered = {
-        sno: event.occurred_at for sno, event in last.items() if event.status is Status.DELIVERED
-    }
-    c = orders.c
-    values: dict[str, Any] = {
-        "current_status": by_sno(c.current_status, {s: e.status.value for s, e in last.items()}),
-        "current_location_id": by_sno(
-            c.current_location_id, {s: e.location_id for s, e in last.items()}
-        ),
-        "last_event_at": by_sno(c.last_event_at, {s: e.occurred_at for s, e in last.items()}),
-        "event_count": by_sno(c.event_count, {s: len(x.events) for s, x in updated.items()}),
-        "snapshot": by_sno(c.snapshot, {s: snapshot_text(x) for s, x in updated.items()}),
-    }
-    if delivered:
-        values["delivered_at"] = by_sno(c.delivered_at, delivered, c.delivered_at)
-    return update(orders).where(orders.c.sno.in_(sorted(updated))).values(values)
+def _orders_update(connection: Connection, updated: Mapping[int, Shipment]) -> None:
+    """Each order's new current status, place, times, count and snapshot, in ONE
+    statement: an upsert of rows that exist (and are locked by this transaction), the
+    bulk UPDATE both databases have; an executemany of UPDATEs is a round trip a row."""
+    rows = [
+        {
+            "sno": sno,
+            "recipient_id": shipment.recipient.id,
+            "origin_id": shipment.origin_id,
+            "destination_id": shipment.destination_id,
+            "created_at": shipment.created_at,
+            "promised_by": shipment.promised_by,
+            "current_status": shipment.events[-1].status.value,
+            "current_location_id": shipment.events[-1].location_id,
+            "last_event_at": shipment.events[-1].occurred_at,
+            "delivered_at": shipment.delivered_at,
+            "event_count": len(shipment.events),
+            "snapshot": snapshot_text(shipment),
+        }
+        for sno, shipment in updated.items()
+    ]
+    changed = (
+        "current_status", "current_location_id", "last_event_at", "delivered_at",
+        "event_count", "snapshot",
+    )  # fmt: skip
+    statement: Any
+    if connection.dialect.name == "sqlite":
+        on_sqlite = sqlite_insert(orders)
+        statement = on_sqlite.on_conflict_do_update(
+            index_elements=[orders.c.sno],
+            set_={name: on_sqlite.excluded[name] for name in changed},
+        )
+    else:
+        on_mysql = mysql_insert(orders)
+        statement = on_mysql.on_duplicate_key_update(
+            {name: on_mysql.inserted[name] for name in changed}
+        )
+    connection.execute(statement, rows)
 
 
 def _event_row(sno: int, event: TrackingEvent) -> dict[str, Any]:
