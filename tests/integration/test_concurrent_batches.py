@@ -140,5 +140,10 @@ def test_batches_and_single_scans_racing_keep_the_counts_exact(container: Contai
         shipment = container.shipments().get(sno)
         assert shipment is not None
         assert is_valid_history(shipment.statuses)
+        # Ids grow along each history (a read sorts by them), whoever wrote each event.
+        times = [event.occurred_at for event in shipment.events]
+        ids = [event.id or 0 for event in shipment.events]
+        assert times == sorted(times)
+        assert ids == sorted(ids)
     engine = container.engine()
     assert stored_counts(engine) == counted_orders(engine)

@@ -5,8 +5,9 @@ event sequence row, an update of each counter row, and a read of the shipment
 back: the sequence and counter rows are shared by every writer, so those writes
 take turns. A batch locks its orders (in sno order, as every batch does: two
 batches never wait for each other in a cycle), decides on what it found, then
-reserves every event id in one update of the sequence row and changes each
-counter row once, for the net moves of all its shipments.
+reserves every event id in one update of the sequence row (a moment's transaction of
+its own, see `_reserved`) and changes each counter row once, for the net moves of
+all its shipments, just before its commit.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def append_events(
                     found = _locked(connection, wanted, load)
                     claims = _claims(connection, sorted(set(keys)))
                     plan = decide(Locked(found, claims))
-                    return _write(connection, found, plan)
+                    return _write(connection, engine, found, plan)
             except IntegrityError:
                 if attempt == _ATTEMPTS:
                     raise
@@ -105,6 +106,7 @@ def _claims(connection: Connection, keys: Sequence[str]) -> dict[str, WriteClaim
 
 def _write(
     connection: Connection,
+    engine: Engine,
     found: Mapping[int, Shipment],
     plan: Mapping[int, Sequence[NewEvent]],
 ) -> dict[int, Shipment]:
@@ -112,7 +114,7 @@ def _write(
     total = sum(len(new) for new in plan.values())
     if not total:
         return {}
-    next_id = take(connection, EVENT_SEQUENCE, tracking_events.c.id, total)
+    next_id = _reserved(connection, engine, total)
     updated: dict[int, Shipment] = {}
     event_rows: list[dict[str, Any]] = []
     claim_rows: list[dict[str, Any]] = []
@@ -150,6 +152,22 @@ def _write(
         places[place(shipment.current_location_id)] += 1
     add_to_counts(connection, statuses, places)
     return updated
+
+
+def _reserved(connection: Connection, engine: Engine, count: int) -> int:
+    """The first of `count` event ids, reserved in a transaction of its own.
+
+    The batch's orders are locked already: their next writers wait for this batch's
+    commit and reserve after it, so ids still grow along each history, and the
+    sequence row is held for a moment instead of the whole batch (the rest of which is
+    mostly Python's formatting of rows). A batch that fails leaves a gap, as add_in_bulk
+    does. SQLite has one writer at a time: there, a second connection would wait on
+    this one, and the ids are taken inside the batch.
+    """
+    if connection.dialect.name == "sqlite":
+        return take(connection, EVENT_SEQUENCE, tracking_events.c.id, count)
+    with engine.begin() as own:
+        return take(own, EVENT_SEQUENCE, tracking_events.c.id, count)
 
 
 def _orders_update(connection: Connection, updated: Mapping[int, Shipment]) -> None:
