@@ -58,6 +58,7 @@ from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
+from logistic.services.ingest import Ingest
 from logistic.services.locations import Locations
 from logistic.services.quick_query import QuickQuery
 from logistic.services.rate_limit import Quota, Throttle
@@ -235,6 +236,10 @@ class Container(containers.DeclarativeContainer):
     )
     recording = providers.ThreadSafeSingleton(
         Recording, shipments=shipments, locations=locations, tracking=tracking, clock=clock
+    )
+    # Scans in bulk (POST /events, `logistic ingest`): many shipments in one write.
+    ingest = providers.ThreadSafeSingleton(
+        Ingest, shipments=shipments, locations=locations, tracking=tracking, clock=clock
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(
