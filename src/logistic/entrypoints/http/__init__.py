@@ -10,6 +10,7 @@ from logistic.entrypoints.http import errors
 from logistic.entrypoints.http.auth import guard
 from logistic.entrypoints.http.batch import batch
 from logistic.entrypoints.http.contract import contract
+from logistic.entrypoints.http.dashboard import install as install_dashboard
 from logistic.entrypoints.http.events import events
 from logistic.entrypoints.http.fast_path import FastPath
 from logistic.entrypoints.http.pages import install as install_pages
@@ -36,6 +37,7 @@ def create_app(container: Container | None = None) -> Flask:
     app.register_blueprint(contract)
     errors.register(app)
     install_pages(app, container)
+    install_dashboard(app, container, app.extensions["logistic.pages"].renderer)
     # Cached /query bodies skip Flask's own work (see fast_path.py).
     app.wsgi_app = FastPath(app.wsgi_app, container)  # type: ignore[method-assign]
     return app
