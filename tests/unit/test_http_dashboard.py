@@ -109,7 +109,9 @@ def test_with_keys_configured_the_page_asks_for_one(
 ) -> None:
     put_report(container, LATEST)
     key_with(container, Scope.EVENTS_WRITE)
-    page = _html(client.get("/dashboard?lang=en"), 401)
+    response = client.get("/dashboard?lang=en")
+    page = _html(response, 401)
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="logistic"'
     assert 'action="/dashboard/sign-in"' in page
     assert 'type="password"' in page
     assert "data-slot" not in page

@@ -74,6 +74,9 @@ def _renderer() -> DashboardRenderer:
 def _page(body: str, status: int, here: Language) -> Response:
     response = remembered(html_response(body, status, here))
     response.headers["Cache-Control"] = PRIVATE
+    if status == 401:
+        # HTTP asks every 401 to name a scheme: the one an API client may use here.
+        response.headers["WWW-Authenticate"] = 'Bearer realm="logistic"'
     return response
 
 
