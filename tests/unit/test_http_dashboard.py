@@ -68,6 +68,7 @@ def test_the_latest_report_is_drawn_with_its_figures(
     assert page.count("<tr") == 1 + 8 + 1 + 2 + 1 + 30
     assert 'href="/dashboard?slot=2026-11-25T0000"' in page
     assert 'href="/reports/2026-11-25T0800.csv"' in page
+    assert 'class="switch" href="?slot=2026-11-25T0800&amp;lang=zh-Hant"' in page
     assert "sign-out" not in page  # nobody signs in while no key is configured
 
 

@@ -81,7 +81,10 @@ class DashboardRenderer:
             volume,
         )
         title = d["heading"].format(slot=slot_words(slot))
-        return self._pages.page("dashboard.html", language, title, heading=title, **content)
+        return self._pages.page(
+            "dashboard.html", language, title, heading=title,
+            switch_query=f"slot={slot.name}&", **content,
+        )  # fmt: skip
 
     def sign_in(self, language: Language, notice: str | None, slot: str) -> str:
         """The form that asks for a key; `notice` says why the last one was refused."""
