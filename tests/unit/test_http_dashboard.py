@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from ipaddress import ip_network
 
+from attrs import evolve
 from dependency_injector import providers
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from logistic.adapters.memory import MemoryApiKeys
-from logistic.container import Container
+from logistic.container import Container, memory_container
 from logistic.domain.access import Scope
+from logistic.entrypoints.http import create_app
+from tests.unit.conftest import NOW
 from tests.unit.scans import bearer, key_with
 from tests.unit.test_dashboard import LATEST, put_report
 
@@ -214,3 +218,33 @@ def test_signing_in_without_keys_configured_goes_to_the_page(client: FlaskClient
 def test_a_form_too_large_is_a_page_too(client: FlaskClient) -> None:
     response = client.post("/dashboard/sign-in", data={"key": "k" * 20_000})
     assert "the form is limited to 16384 bytes" in _html(response, 413)
+
+
+def test_the_cookie_is_secure_when_the_page_was_asked_for_over_tls(container: Container) -> None:
+    settings = evolve(container.settings(), trusted_proxies=(ip_network("10.0.0.1/32"),))
+    trusted = create_app(memory_container(settings, now=NOW)).test_client()
+    key = key_with(container, Scope.REPORTS_READ)
+
+    def cookie(client: FlaskClient, base_url: str = "http://localhost", **environ: str) -> str:
+        response = client.post(
+            "/dashboard/sign-in", data={"key": key}, base_url=base_url, environ_base=environ
+        )
+        (found,) = [
+            value
+            for value in response.headers.getlist("Set-Cookie")
+            if value.startswith("logistic_session=")
+        ]
+        return found
+
+    assert "Secure" not in cookie(client_of(container))
+    assert "Secure" in cookie(client_of(container), "https://localhost")
+    forwarded = {"HTTP_X_FORWARDED_PROTO": "https"}
+    assert "Secure" not in cookie(client_of(container), **forwarded)
+    trusted_keys = trusted.application.extensions["logistic"]
+    key = key_with(trusted_keys, Scope.REPORTS_READ)
+    assert "Secure" in cookie(trusted, REMOTE_ADDR="10.0.0.1", **forwarded)
+    assert "Secure" not in cookie(trusted, REMOTE_ADDR="10.0.0.2", **forwarded)
+
+
+def client_of(container: Container) -> FlaskClient:
+    return create_app(container).test_client()

@@ -33,6 +33,7 @@ from logistic.domain.language import Language
 from logistic.domain.report_slot import ReportSlot
 from logistic.entrypoints.http.auth import bearer_key
 from logistic.entrypoints.http.dashboard_page import DashboardRenderer, slot_words
+from logistic.entrypoints.http.dashboard_session import DashboardSessions
 from logistic.entrypoints.http.dashboard_wording import DASHBOARD_TEXT
 from logistic.entrypoints.http.json_body import MAX_BODY_BYTES
 from logistic.entrypoints.http.page_renderer import PageRenderer
@@ -59,6 +60,7 @@ def install(app: Flask, container: Container, pages: PageRenderer) -> None:
         SESSION_COOKIE_PATH="/dashboard",
         PERMANENT_SESSION_LIFETIME=SIGNED_IN_FOR,
     )
+    app.session_interface = DashboardSessions(container.settings().trusted_proxies)
     app.extensions["logistic.dashboard"] = DashboardRenderer(pages)
     app.register_blueprint(dashboard)
 
