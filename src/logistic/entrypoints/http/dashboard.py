@@ -95,7 +95,8 @@ def _caller() -> Caller:
     if key is not None:
         return access.identify(key)
     digest = session.get(_KEY)
-    if isinstance(digest, str):
+    # With no key left at all the page is open again, as /reports is.
+    if isinstance(digest, str) and access.configured():
         try:
             return access.holder(digest)
         except Unauthorized:
