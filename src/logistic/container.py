@@ -10,6 +10,7 @@ at its first requests, and each gets the one instance.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -37,6 +38,7 @@ from logistic.adapters.redis_client import RedisLike, redis_client
 from logistic.adapters.redis_counted_cache import RedisCountedCache
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
+from logistic.adapters.secret_file import stored_secret
 from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.locations import SqlLocationCatalog
@@ -53,6 +55,7 @@ from logistic.ports.object_store import ObjectStore
 from logistic.ports.rate_limiter import RateLimiter
 from logistic.services.access import Access
 from logistic.services.batch_lookup import BatchLookup
+from logistic.services.dashboard import Dashboard
 from logistic.services.disclosure import Disclosure
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
@@ -147,6 +150,10 @@ def _report_lock(settings: Settings, client: RedisLike | None, clock: Clock) -> 
     if client is None:
         return FileLock(settings.home / "locks", clock)
     return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
+
+
+def _session_secret(settings: Settings) -> str:
+    return settings.secret_key or stored_secret(settings.home / "secret-key")
 
 
 def _readiness(
@@ -277,6 +284,8 @@ class Container(containers.DeclarativeContainer):
         zone=settings.provided.report_timezone.key,
         stuck_after=settings.provided.stuck_after,
     )
+    dashboard = providers.ThreadSafeSingleton(Dashboard, reports)
+    session_secret = providers.ThreadSafeSingleton(_session_secret, settings)
     readiness = providers.ThreadSafeSingleton(
         _readiness, engine, primary_read_engine, read_engine, cache, object_store
     )
@@ -307,4 +316,5 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.rate_limiter.override(providers.Object(MemoryRateLimiter()))
     container.readiness.override(providers.Object(Readiness({})))
     container.contacts.override(providers.Object(MemoryContacts()))
+    container.session_secret.override(providers.Object(secrets.token_hex(32)))
     return container

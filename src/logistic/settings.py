@@ -128,6 +128,22 @@ def _switch(environ: Mapping[str, str], variable: str, default: bool) -> bool:
     raise ConfigurationError(f"{variable}={raw!r} must be on or off")
 
 
+# A secret shorter than this could be guessed from the cookies it signs.
+MIN_SECRET_KEY = 32
+
+
+def _secret_key(environ: Mapping[str, str]) -> str | None:
+    raw = environ.get("LOGISTIC_SECRET_KEY", "")
+    if raw == "":
+        return None
+    if len(raw) < MIN_SECRET_KEY:
+        raise ConfigurationError(
+            f"LOGISTIC_SECRET_KEY must be at least {MIN_SECRET_KEY} characters long "
+            "(python -c 'import secrets; print(secrets.token_hex(32))' makes one)"
+        )
+    return raw
+
+
 @frozen
 class RateLimit:
     requests: int
@@ -177,6 +193,7 @@ class Settings:
     stuck_after: timedelta
     report_grace: timedelta
     page_refresh: timedelta  # how often an open tracking page asks for news; 0: never
+    secret_key: str | None  # signs the dashboard's session cookie; None: a file in home
 
     @property
     def embedded(self) -> bool:
@@ -236,4 +253,5 @@ class Settings:
             stuck_after=timedelta(hours=_positive_int(environ, "LOGISTIC_STUCK_AFTER_HOURS", 72)),
             report_grace=timedelta(hours=_positive_int(environ, "LOGISTIC_REPORT_GRACE_HOURS", 8)),
             page_refresh=_seconds(environ, "LOGISTIC_PAGE_REFRESH", 30),
+            secret_key=_secret_key(environ),
         )

@@ -10,6 +10,7 @@ from logistic.entrypoints.http import errors
 from logistic.entrypoints.http.auth import guard
 from logistic.entrypoints.http.batch import batch
 from logistic.entrypoints.http.contract import contract
+from logistic.entrypoints.http.dashboard import install as install_dashboard
 from logistic.entrypoints.http.events import events
 from logistic.entrypoints.http.fast_path import FastPath
 from logistic.entrypoints.http.ingest import ingest
@@ -39,6 +40,7 @@ def create_app(container: Container | None = None) -> Flask:
     guard(app, "ingest", Scope.EVENTS_WRITE)
     errors.register(app)
     install_pages(app, container)
+    install_dashboard(app, container, app.extensions["logistic.pages"].renderer)
     # Cached /query bodies skip Flask's own work (see fast_path.py).
     app.wsgi_app = FastPath(app.wsgi_app, container)  # type: ignore[method-assign]
     return app
