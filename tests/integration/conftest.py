@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.migrate import upgrade
 from logistic.domain.centers import LOGISTICS_CENTERS
+from tests.integration.galera import GaleraCluster, spread_engine
+from tests.integration.galera import galera_cluster as galera_cluster
 from tests.integration.redis_cluster import redis_cluster_prefix as redis_cluster_prefix
 from tests.integration.redis_cluster import redis_cluster_url as redis_cluster_url
 from tests.integration.sql_backends import (
@@ -44,6 +46,16 @@ def mysqlclient_engine(mariadb_engine: Engine, mariadb_url: str) -> Iterator[Eng
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def galera_engine(galera_cluster: GaleraCluster) -> Iterator[Engine]:
+    """An engine on a migrated database of the cluster, each transaction on the next node."""
+    with galera_cluster.database("galera") as name:
+        engine = spread_engine(galera_cluster, name)
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+
+
 @pytest.fixture
 def fresh_mariadb_url(mariadb_url: str) -> Iterator[str]:
     """A URL to a MariaDB database of its own, created empty and dropped after the test."""
@@ -62,6 +74,10 @@ def _open(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
             engine.dispose()
     elif name == "mariadb":
         engine = request.getfixturevalue("mariadb_engine")
+        empty_tables(engine)
+        yield sql_backend(name, engine)
+    elif name == "galera":
+        engine = request.getfixturevalue("galera_engine")
         empty_tables(engine)
         yield sql_backend(name, engine)
     elif name == "mariadb-mysqlclient":

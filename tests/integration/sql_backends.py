@@ -21,7 +21,9 @@ from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.tables import metadata, place_counts, status_counts
 from logistic.ports.repositories import LocationCatalog, ShipmentRepository
 
-ALL_BACKENDS = ("memory", "sqlite", "mariadb", "mariadb-mysqlclient")
+# "galera": a three-node Galera cluster, each transaction on the next node in turn
+# (see tests/integration/galera.py).
+ALL_BACKENDS = ("memory", "sqlite", "mariadb", "mariadb-mysqlclient", "galera")
 SQL_BACKENDS = ("sqlite", "mariadb", "mariadb-mysqlclient")
 
 
@@ -34,11 +36,15 @@ class Backend:
 
 
 def backend_params(*names: str) -> list[object]:
-    """Parameters for a fixture over these back ends; MariaDB ones carry the `mariadb` mark."""
-    return [
-        pytest.param(name, id=name, marks=[pytest.mark.mariadb] if "mariadb" in name else [])
-        for name in names
-    ]
+    """Parameters for a fixture over these back ends; MariaDB ones carry the `mariadb`
+    mark, the Galera one the `galera` mark."""
+    return [pytest.param(name, id=name, marks=_marks(name)) for name in names]
+
+
+def _marks(name: str) -> list[pytest.MarkDecorator]:
+    if name == "galera":
+        return [pytest.mark.galera]
+    return [pytest.mark.mariadb] if "mariadb" in name else []
 
 
 def memory_backend() -> Backend:
