@@ -10,6 +10,7 @@ no longer holds becomes ConcurrentUpdate, as without a cluster).
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -23,12 +24,14 @@ from logistic.adapters.sql.errors import deadlocked
 
 T = TypeVar("T")
 
-# Eight writers on the same rows (the sequences) through three Galera nodes need this
-# many (see docs/operations.md); the pause, random and growing up to a cap, keeps them
-# from meeting again at once.
-WRITE_ATTEMPTS = 10
+log = logging.getLogger(__name__)
+
+# Eight writers on the same rows (the sequences) through two Galera nodes needed up
+# to about half as many (see docs/operations.md); the pause, random and growing up to
+# a cap, keeps them from meeting again at once.
+WRITE_ATTEMPTS = 20
 _FIRST_PAUSE_S = 0.004
-_LONGEST_PAUSE_S = 0.2
+_LONGEST_PAUSE_S = 0.25
 
 
 def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -42,5 +45,6 @@ def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
         except OperationalError as error:
             if not deadlocked(error) or attempt == WRITE_ATTEMPTS:
                 raise
+            log.info("transaction rolled back by the database (1213), attempt %d", attempt)
         time.sleep(random.uniform(0, min(_LONGEST_PAUSE_S, _FIRST_PAUSE_S * 2**attempt)))
     raise AssertionError("unreachable")
