@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -49,8 +50,11 @@ SERVER_OPTIONS = (
 class GaleraNode:
     """One mariadbd of the cluster: its ports, its datadir and its process."""
 
-    def __init__(self, index: int, directory: Path, ports: list[int]) -> None:
+    def __init__(
+        self, index: int, directory: Path, ports: list[int], group_ports: list[int]
+    ) -> None:
         self.index = index
+        self.group_ports = group_ports
         self.directory = directory
         self.sql_port, self.group_port, self.ist_port, self.sst_port = ports
         self.process: subprocess.Popen[bytes] | None = None
@@ -84,8 +88,34 @@ class GaleraNode:
         except pymysql.Error:
             return False
 
-    def start(self, group_ports: list[int], bootstrap: bool = False) -> None:
-        members = ",".join(f"127.0.0.1:{port}" for port in group_ports)
+    def recovered_position(self) -> str:
+        """The last transaction this datadir holds (uuid:seqno), as `galera_recovery` finds
+        it after a crash: without it a restarted node asks for a whole SST, not an IST."""
+        log = self.directory / f"node{self.index}.recover"
+        log.unlink(missing_ok=True)
+        subprocess.run(
+            [*self._command(log), "--wsrep-recover"],
+            capture_output=True, timeout=START_SECONDS, check=False,
+        )  # fmt: skip
+        found = re.search(r"Recovered position:\s*(\S+:-?\d+)", _tail(log))
+        if found is None:
+            raise ClusterFailed(f"node {self.index}: no recovered position:\n{_tail(log)}")
+        return found.group(1)
+
+    def start(self, bootstrap: bool = False, position: str | None = None) -> None:
+        command = [
+            *self._command(self.log),
+            *(["--wsrep-new-cluster"] if bootstrap else []),
+            *([f"--wsrep-start-position={position}"] if position else []),
+        ]
+        with (self.directory / f"node{self.index}.out").open("ab") as out:
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def _command(self, log: Path) -> list[str]:
+        """mariadbd with this node's options, writing its log to `log`."""
+        members = ",".join(f"127.0.0.1:{port}" for port in self.group_ports)
         provider_options = ";".join(
             (
                 f"gmcast.listen_addr=tcp://127.0.0.1:{self.group_port}",
@@ -93,13 +123,13 @@ class GaleraNode:
                 "gcache.size=64M",
             )
         )
-        command = [
+        return [
             str(MARIADBD), "--no-defaults", *_as_user(),
             f"--datadir={self.datadir}",
             f"--port={self.sql_port}", "--bind-address=127.0.0.1",
             f"--socket={self.directory / f'node{self.index}.sock'}",
             f"--pid-file={self.directory / f'node{self.index}.pid'}",
-            f"--log-error={self.log}",
+            f"--log-error={log}",
             *SERVER_OPTIONS,
             "--binlog-format=ROW", "--innodb-autoinc-lock-mode=2",
             "--wsrep-on=ON", f"--wsrep-provider={PROVIDER}",
@@ -115,12 +145,7 @@ class GaleraNode:
             # Refuse what Galera cannot replicate safely: tables without a primary key,
             # engines other than InnoDB; the migrations run under it in every test.
             "--wsrep-mode=REQUIRED_PRIMARY_KEY,STRICT_REPLICATION",
-            *(["--wsrep-new-cluster"] if bootstrap else []),
         ]  # fmt: skip
-        with (self.directory / f"node{self.index}.out").open("ab") as out:
-            self.process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
 
     def kill(self) -> None:
         """`kill -9`: no shutdown, as a node lost to a power cut."""
@@ -138,21 +163,18 @@ class GaleraCluster:
         self.directory = directory
         ports = _distinct_free_ports(4 * NODES)
         self.nodes = [
-            GaleraNode(index, directory, ports[4 * (index - 1) : 4 * index])
+            GaleraNode(index, directory, ports[4 * (index - 1) : 4 * index], ports[1::4])
             for index in range(1, NODES + 1)
         ]
 
     def node(self, index: int) -> GaleraNode:
         return self.nodes[index - 1]
 
-    @property
-    def group_ports(self) -> list[int]:
-        return [node.group_port for node in self.nodes]
-
     def restart(self, index: int) -> None:
-        """Start a node again on its datadir (it rejoins, by IST when the gcache has it all)."""
+        """Start a node again on its datadir after a crash: it rejoins from the position
+        it recovers, by IST when a donor's gcache still holds what it missed."""
         node = self.node(index)
-        node.start(self.group_ports)
+        node.start(position=node.recovered_position())
         self.wait_synced(node)
 
     def wait_synced(self, node: GaleraNode) -> None:
@@ -179,11 +201,11 @@ class GaleraCluster:
     def start(self) -> None:
         first, *others = self.nodes
         _install(first.datadir, self.directory)
-        first.start(self.group_ports, bootstrap=True)
+        first.start(bootstrap=True)
         self.wait_synced(first)
         for node in others:
             _make_joiner_datadir(node.datadir)
-            node.start(self.group_ports)
+            node.start()
         for node in others:
             self.wait_synced(node)
 
