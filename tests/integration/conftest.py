@@ -15,6 +15,9 @@ from tests.integration.galera import GaleraCluster, spread_engine
 from tests.integration.galera import galera_cluster as galera_cluster
 from tests.integration.redis_cluster import redis_cluster_prefix as redis_cluster_prefix
 from tests.integration.redis_cluster import redis_cluster_url as redis_cluster_url
+from tests.integration.redis_cluster import (
+    replicated_redis_cluster as replicated_redis_cluster,
+)
 from tests.integration.sql_backends import (
     ALL_BACKENDS,
     SQL_BACKENDS,
