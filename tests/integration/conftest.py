@@ -23,10 +23,7 @@ from tests.integration.sql_backends import (
     SQL_BACKENDS,
     Backend,
     backend_params,
-    empty_tables,
-    memory_backend,
-    migrated_sqlite,
-    sql_backend,
+    open_backend,
 )
 from tests.services import as_mysqlclient, mysqlclient_problem, own_database, require
 
@@ -66,35 +63,10 @@ def fresh_mariadb_url(mariadb_url: str) -> Iterator[str]:
         yield url
 
 
-def _open(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    if name == "memory":
-        yield memory_backend()
-    elif name == "sqlite":
-        engine = migrated_sqlite(tmp_path / "logistic.db")
-        try:
-            yield sql_backend(name, engine)
-        finally:
-            engine.dispose()
-    elif name == "mariadb":
-        engine = request.getfixturevalue("mariadb_engine")
-        empty_tables(engine)
-        yield sql_backend(name, engine)
-    elif name == "galera":
-        engine = request.getfixturevalue("galera_engine")
-        empty_tables(engine)
-        yield sql_backend(name, engine)
-    elif name == "mariadb-mysqlclient":
-        engine = request.getfixturevalue("mysqlclient_engine")
-        empty_tables(engine)
-        yield sql_backend(name, engine)
-    else:
-        raise ValueError(f"unknown back end {name!r}")
-
-
 @pytest.fixture(params=backend_params(*ALL_BACKENDS))
 def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """Every back end, with nothing stored (not even the logistics centers)."""
-    yield from _open(request.param, request, tmp_path)
+    yield from open_backend(request.param, request, tmp_path)
 
 
 @pytest.fixture
@@ -107,6 +79,6 @@ def shipment_backend(empty_backend: Backend) -> Backend:
 @pytest.fixture(params=backend_params(*SQL_BACKENDS))
 def sql_shipment_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """The SQL back ends only (SQLite and MariaDB), with the logistics centers stored."""
-    for backend in _open(request.param, request, tmp_path):
+    for backend in open_backend(request.param, request, tmp_path):
         backend.locations.sync(LOGISTICS_CENTERS)
         yield backend
