@@ -21,9 +21,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from logistic.adapters.sql.errors import deadlocked, storage_errors
+from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.sequences import EVENT_SEQUENCE, take
 from logistic.adapters.sql.snapshot import from_snapshot, snapshot_text
 from logistic.adapters.sql.status_counts import add_to_counts, place, stored
@@ -34,14 +34,15 @@ from logistic.adapters.sql.tables import (
     orders,
     tracking_events,
 )
+from logistic.adapters.sql.transactions import in_transaction
 from logistic.domain.errors import LocationNotFound
 from logistic.domain.model import Shipment, TrackingEvent
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import Decide, Locked, NewEvent
 
-# A deadlock broken by the database, or a key claimed by a concurrent batch for
-# another shipment: the whole transaction is run again, this many times in all.
-_ATTEMPTS = 3
+# A key claimed by a concurrent batch for another shipment: the whole transaction is
+# run again, this many times in all.
+_CLAIM_RACES = 3
 
 Load = Callable[[Connection, int], Shipment | None]
 
@@ -56,19 +57,20 @@ def append_events(
     """ShipmentRepository.append_events on the writer `engine`; `load(connection, sno)`
     reads a shipment from the tables when its snapshot is not current."""
     wanted = sorted({sno for sno in snos if 0 < sno <= MAX_KEY})
+
+    def attempt(connection: Connection) -> dict[int, Shipment]:
+        found = _locked(connection, wanted, load)
+        claims = _claims(connection, sorted(set(keys)))
+        plan = decide(Locked(found, claims))
+        return _write(connection, engine, found, plan)
+
     with storage_errors():
-        for attempt in range(1, _ATTEMPTS + 1):
+        # in_transaction runs it again after a deadlock or a Galera certification failure.
+        for tried in range(1, _CLAIM_RACES + 1):
             try:
-                with engine.begin() as connection:
-                    found = _locked(connection, wanted, load)
-                    claims = _claims(connection, sorted(set(keys)))
-                    plan = decide(Locked(found, claims))
-                    return _write(connection, engine, found, plan)
+                return in_transaction(engine, attempt)
             except IntegrityError:
-                if attempt == _ATTEMPTS:
-                    raise
-            except OperationalError as error:
-                if not deadlocked(error) or attempt == _ATTEMPTS:
+                if tried == _CLAIM_RACES:
                     raise
     raise AssertionError("unreachable")
 
@@ -166,8 +168,9 @@ def _reserved(connection: Connection, engine: Engine, count: int) -> int:
     """
     if connection.dialect.name == "sqlite":
         return take(connection, EVENT_SEQUENCE, tracking_events.c.id, count)
-    with engine.begin() as own:
-        return take(own, EVENT_SEQUENCE, tracking_events.c.id, count)
+    return in_transaction(
+        engine, lambda own: take(own, EVENT_SEQUENCE, tracking_events.c.id, count)
+    )
 
 
 def _orders_update(connection: Connection, updated: Mapping[int, Shipment]) -> None:
