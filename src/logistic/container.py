@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
+from attrs import evolve
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
@@ -32,6 +33,7 @@ from logistic.adapters.memory import (
 )
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
+from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.redis_cache import RedisCache
 from logistic.adapters.redis_client import RedisLike, redis_client
 from logistic.adapters.redis_counted_cache import RedisCountedCache
@@ -67,14 +69,28 @@ from logistic.services.tracking import Tracking
 from logistic.settings import Settings
 
 
-def _engine(url: str, pool_recycle: timedelta) -> Iterator[Engine]:
-    engine = create_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
+def _whole_seconds(timeout: timedelta | None) -> int | None:
+    return None if timeout is None else max(1, int(timeout.total_seconds()))
+
+
+def _engine(url: str, pool_recycle: timedelta, timeout: timedelta | None) -> Iterator[Engine]:
+    engine = create_engine(
+        url,
+        pool_recycle_s=int(pool_recycle.total_seconds()),
+        timeout_s=_whole_seconds(timeout),
+    )
     yield engine
     engine.dispose()
 
 
-def _read_engine(url: str, pool_recycle: timedelta, fallback: Engine) -> Iterator[Engine]:
-    engine = create_read_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
+def _read_engine(
+    url: str, pool_recycle: timedelta, timeout: timedelta | None, fallback: Engine
+) -> Iterator[Engine]:
+    engine = create_read_engine(
+        url,
+        pool_recycle_s=int(pool_recycle.total_seconds()),
+        timeout_s=_whole_seconds(timeout),
+    )
     if engine is None:
         yield fallback  # disposed by its own resource
         return
@@ -83,12 +99,12 @@ def _read_engine(url: str, pool_recycle: timedelta, fallback: Engine) -> Iterato
 
 
 def _replica_engine(
-    url: str | None, pool_recycle: timedelta, primary_reads: Engine
+    url: str | None, pool_recycle: timedelta, timeout: timedelta | None, primary_reads: Engine
 ) -> Iterator[Engine]:
     if url is None:
         yield primary_reads  # disposed by its own resource
         return
-    yield from _read_engine(url, pool_recycle, primary_reads)
+    yield from _read_engine(url, pool_recycle, timeout, primary_reads)
 
 
 def _redis(url: str | None) -> Iterator[RedisLike | None]:
@@ -100,28 +116,36 @@ def _redis(url: str | None) -> Iterator[RedisLike | None]:
     client.close()
 
 
-def _cache(settings: Settings, client: RedisLike | None, clock: SystemClock) -> Cache:
+def _cache(
+    settings: Settings, client: RedisLike | None, clock: SystemClock, breaker: RedisBreaker
+) -> Cache:
     if client is None:
         return MemoryCache(clock)
-    return RedisCache(client, prefix=settings.redis_prefix)
+    return RedisCache(client, prefix=settings.redis_prefix, breaker=breaker)
 
 
-def _rate_limiter(settings: Settings, client: RedisLike | None) -> RateLimiter:
+def _rate_limiter(
+    settings: Settings, client: RedisLike | None, breaker: RedisBreaker
+) -> RateLimiter:
     # The embedded default is one process (see Settings.workers): counting there is exact.
     if client is None:
         return MemoryRateLimiter()
-    return RedisRateLimiter(client, prefix=settings.redis_prefix)
+    return RedisRateLimiter(client, prefix=settings.redis_prefix, breaker=breaker)
 
 
 def _counted_cache(
-    settings: Settings, client: RedisLike | None, limiter: RateLimiter, cache: Cache
+    settings: Settings,
+    client: RedisLike | None,
+    limiter: RateLimiter,
+    cache: Cache,
+    breaker: RedisBreaker,
 ) -> CountedCache | None:
     # One round trip for both only while both are the Redis adapters (a test may swap either).
     if client is None or not isinstance(limiter, RedisRateLimiter):
         return None
     if not isinstance(cache, RedisCache):
         return None
-    return RedisCountedCache(client, prefix=settings.redis_prefix)
+    return RedisCountedCache(client, prefix=settings.redis_prefix, breaker=breaker)
 
 
 def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttle:
@@ -142,10 +166,12 @@ def _object_store(settings: Settings) -> ObjectStore:
     return LocalDirectoryStore(root)
 
 
-def _report_lock(settings: Settings, client: RedisLike | None, clock: Clock) -> Lock:
+def _report_lock(
+    settings: Settings, client: RedisLike | None, clock: Clock, breaker: RedisBreaker
+) -> Lock:
     if client is None:
         return FileLock(settings.home / "locks", clock)
-    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
+    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:", breaker=breaker)
 
 
 def _readiness(
@@ -175,13 +201,17 @@ class Container(containers.DeclarativeContainer):
     # its time, even while `clock` travels.
     wall_clock = providers.ThreadSafeSingleton(SystemClock)
     engine = providers.Resource(
-        _engine, settings.provided.database_url, settings.provided.database_pool_recycle
+        _engine,
+        settings.provided.database_url,
+        settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
     )
     # The same database in a pool of its own, for single reads outside a transaction.
     primary_read_engine = providers.Resource(
         _read_engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
         engine,
     )
     # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
@@ -189,13 +219,16 @@ class Container(containers.DeclarativeContainer):
         _replica_engine,
         settings.provided.database_read_url,
         settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
         primary_read_engine,
     )
     # The commands that bring the schema up to date and mend the stored counts.
     upgrade = providers.Callable(upgrade_schema, engine)
     recount = providers.Callable(recount_orders, engine)
     redis = providers.Resource(_redis, settings.provided.redis_url)
-    cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock)
+    # One per process: after a few failures nothing asks Redis for a short while.
+    redis_breaker = providers.ThreadSafeSingleton(RedisBreaker)
+    cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock, redis_breaker)
 
     shipments = providers.ThreadSafeSingleton(SqlShipmentRepository, engine, primary_read_engine)
     # /query misses read the replica; writes and the checks after them use the primary.
@@ -242,10 +275,10 @@ class Container(containers.DeclarativeContainer):
     )
     api_keys = providers.ThreadSafeSingleton(KeyFile, settings.provided.api_keys_file)
     access = providers.ThreadSafeSingleton(Access, api_keys)
-    rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis)
+    rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis, redis_breaker)
     throttle = providers.ThreadSafeSingleton(_throttle, settings, rate_limiter, clock)
     counted_cache = providers.ThreadSafeSingleton(
-        _counted_cache, settings, redis, rate_limiter, cache
+        _counted_cache, settings, redis, rate_limiter, cache, redis_breaker
     )
     # A Factory: cheap, and it follows a reset of the singletons it is made of.
     quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache)
@@ -261,7 +294,9 @@ class Container(containers.DeclarativeContainer):
         tracking=tracking,
     )
     object_store = providers.ThreadSafeSingleton(_object_store, settings)
-    report_lock = providers.ThreadSafeSingleton(_report_lock, settings, redis, wall_clock)
+    report_lock = providers.ThreadSafeSingleton(
+        _report_lock, settings, redis, wall_clock, redis_breaker
+    )
     report_figures = providers.ThreadSafeSingleton(SqlReportFigures, engine)
     reports = providers.ThreadSafeSingleton(
         Reports,
@@ -279,6 +314,15 @@ class Container(containers.DeclarativeContainer):
 
 def container_from_environment() -> Container:
     return Container(settings=Settings.from_environ(os.environ))
+
+
+def without_database_timeout(container: Container) -> None:
+    """No time limit on database calls: a migration or a bulk load may run for minutes.
+
+    Called before the container's engines are built.
+    """
+    settings = evolve(container.settings(), database_timeout=None)
+    container.settings.override(providers.Object(settings))
 
 
 def memory_container(settings: Settings | None = None, now: datetime | None = None) -> Container:

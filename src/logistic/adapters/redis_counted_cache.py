@@ -9,6 +9,7 @@ from typing import Any, cast
 import redis
 from redis.exceptions import NoScriptError
 
+from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.redis_client import REDIS_ERRORS, RedisLike
 from logistic.adapters.redis_commands import DirectCommands, direct_commands
 from logistic.adapters.redis_rate_limiter import window_counter
@@ -38,9 +39,15 @@ class RedisCountedCache:
     one script may not touch them all, a pipeline.
     """
 
-    def __init__(self, client: RedisLike, prefix: str = DEFAULT_REDIS_PREFIX) -> None:
+    def __init__(
+        self,
+        client: RedisLike,
+        prefix: str = DEFAULT_REDIS_PREFIX,
+        breaker: RedisBreaker | None = None,
+    ) -> None:
         self._client = client
         self._prefix = prefix
+        self._breaker = breaker
         self._direct = direct_commands(client) if isinstance(client, redis.Redis) else None
 
     def hit_and_get(
@@ -50,13 +57,20 @@ class RedisCountedCache:
         names = [name, *(self._prefix + key for key in keys)]
         # cache_unavailable_on_error spelled out: a generator context adds to every hit's
         # CPU (docs/performance.md).
+        breaker = self._breaker
+        if breaker is not None:
+            breaker.before()
         try:
             if self._direct is not None:
                 count, *values = _scripted(self._direct, names, keep)
             else:
                 count, *values = _pipelined(self._client, names, keep)
         except REDIS_ERRORS as error:
+            if breaker is not None:
+                breaker.after(error)
             raise CacheUnavailable(f"redis cache rate limit and get failed: {error}") from error
+        if breaker is not None:
+            breaker.after(None)
         return int(count), [_bytes(value) for value in values]
 
 

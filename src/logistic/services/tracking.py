@@ -14,6 +14,7 @@ from logistic.domain.model import Shipment
 from logistic.domain.privacy import anonymized
 from logistic.ports.cache import Cache
 from logistic.ports.repositories import ShipmentRepository
+from logistic.services.cache_warnings import warning_level
 from logistic.services.etag import tagged, untagged
 from logistic.services.locations import Locations
 from logistic.services.rendering import to_json_bytes, tracking_document
@@ -189,7 +190,12 @@ class Tracking:
         try:
             return self._cache.get(key)
         except CacheUnavailable as error:
-            log.warning("cache unavailable, reading %s from the database: %s", key, error)
+            log.log(
+                warning_level(error),
+                "cache unavailable, reading %s from the database: %s",
+                key,
+                error,
+            )
             return None
 
     def _store(self, shipment: Shipment, entries: Mapping[str, bytes], replacing: bool) -> None:
@@ -200,7 +206,7 @@ class Tracking:
                 self._cache.set(key, body, ttl)
             except CacheUnavailable as error:
                 failed = True
-                log.warning("cache unavailable, %s not stored: %s", key, error)
+                log.log(warning_level(error), "cache unavailable, %s not stored: %s", key, error)
         # A failed write-through leaves the previous body behind; a body read before
         # another writer's commit must not outlive that writer's own write-through.
         if (failed and replacing) or self._moved_on(shipment):
@@ -226,7 +232,12 @@ class Tracking:
         try:
             self._cache.set(missing_key(sno), _MISSING, self._negative_ttl)
         except CacheUnavailable as error:
-            log.warning("cache unavailable, unknown sno %s not remembered: %s", sno, error)
+            log.log(
+                warning_level(error),
+                "cache unavailable, unknown sno %s not remembered: %s",
+                sno,
+                error,
+            )
             return
         # The order may have been created since we looked (its creator deleted this key
         # before we set it): look once more.
@@ -239,7 +250,12 @@ class Tracking:
         try:
             self._cache.delete(*keys)
         except CacheUnavailable as error:
-            log.warning("cache unavailable, %d stale keys deleted later: %s", len(keys), error)
+            log.log(
+                warning_level(error),
+                "cache unavailable, %d stale keys deleted later: %s",
+                len(keys),
+                error,
+            )
             with self._lock:
                 self._pending_deletes.update(dict.fromkeys(keys))
                 excess = len(self._pending_deletes) - MAX_PENDING_DELETES
