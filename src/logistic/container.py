@@ -10,6 +10,7 @@ at its first requests, and each gets the one instance.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from logistic.adapters.local_store import LocalDirectoryStore
 from logistic.adapters.memory import (
     MemoryApiKeys,
     MemoryCache,
+    MemoryCacheGenerations,
     MemoryContacts,
     MemoryIdempotencyKeys,
     MemoryLocationCatalog,
@@ -37,8 +39,10 @@ from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.redis_cache import RedisCache
 from logistic.adapters.redis_client import RedisLike, redis_client
 from logistic.adapters.redis_counted_cache import RedisCountedCache
+from logistic.adapters.redis_fence import RedisFence
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
+from logistic.adapters.sql.cache_generations import SqlCacheGenerations
 from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.locations import SqlLocationCatalog
@@ -49,6 +53,7 @@ from logistic.adapters.sql.status_counts import recount as recount_orders
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.language import Language
 from logistic.ports.cache import Cache, CountedCache
+from logistic.ports.cache_fence import CacheGenerations
 from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
@@ -58,6 +63,7 @@ from logistic.services.batch_lookup import BatchLookup
 from logistic.services.disclosure import Disclosure
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
+from logistic.services.freshness import Freshness
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
 from logistic.services.locations import Locations
@@ -121,7 +127,7 @@ def _cache(
 ) -> Cache:
     if client is None:
         return MemoryCache(clock)
-    return RedisCache(client, prefix=settings.redis_prefix, breaker=breaker)
+    return RedisCache(client, prefix=settings.redis_prefix, breaker=breaker, fenced=True)
 
 
 def _rate_limiter(
@@ -145,7 +151,35 @@ def _counted_cache(
         return None
     if not isinstance(cache, RedisCache):
         return None
-    return RedisCountedCache(client, prefix=settings.redis_prefix, breaker=breaker)
+    return RedisCountedCache(client, prefix=settings.redis_prefix, breaker=breaker, fenced=True)
+
+
+def _freshness(
+    settings: Settings,
+    client: RedisLike | None,
+    cache: Cache,
+    generations: CacheGenerations,
+    clock: Clock,
+    breaker: RedisBreaker,
+) -> Freshness | None:
+    # Only a shared cache needs its fence; one in this process sees every delete.
+    if client is None or not isinstance(cache, RedisCache):
+        return None
+    fence = RedisFence(client, prefix=settings.redis_prefix, breaker=breaker)
+    return Freshness(generations, fence, clock)
+
+
+def _freshness_kept(freshness: Freshness | None) -> Iterator[None]:
+    """A thread keeping the cache's fence, for as long as the process serves."""
+    if freshness is None:
+        yield None
+        return
+    stop = threading.Event()
+    keeper = threading.Thread(target=freshness.run, args=(stop,), name="freshness", daemon=True)
+    keeper.start()
+    yield None
+    stop.set()
+    keeper.join(timeout=5)
 
 
 def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttle:
@@ -240,6 +274,12 @@ class Container(containers.DeclarativeContainer):
     # Its pools come from a child process, at its first contact (FakerContacts).
     contacts = providers.ThreadSafeSingleton(FakerContacts)
 
+    cache_generations = providers.ThreadSafeSingleton(SqlCacheGenerations, engine)
+    freshness = providers.ThreadSafeSingleton(
+        _freshness, settings, redis, cache, cache_generations, wall_clock, redis_breaker
+    )
+    # Started by init_resources (each server worker), not by the commands.
+    freshness_kept = providers.Resource(_freshness_kept, freshness)
     tracking = providers.ThreadSafeSingleton(
         Tracking,
         shipments=query_shipments,
@@ -249,6 +289,7 @@ class Container(containers.DeclarativeContainer):
         ttl=settings.provided.cache_ttl,
         negative_ttl=settings.provided.negative_cache_ttl,
         page_languages=tuple(Language),
+        freshness=freshness,
     )
     batch_lookup = providers.ThreadSafeSingleton(
         BatchLookup,
@@ -345,5 +386,6 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.api_keys.override(providers.Object(MemoryApiKeys()))
     container.rate_limiter.override(providers.Object(MemoryRateLimiter()))
     container.readiness.override(providers.Object(Readiness({})))
+    container.cache_generations.override(providers.Object(MemoryCacheGenerations()))
     container.contacts.override(providers.Object(MemoryContacts()))
     return container

@@ -12,6 +12,7 @@ from redis.exceptions import NoScriptError
 from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.redis_client import REDIS_ERRORS, RedisLike
 from logistic.adapters.redis_commands import DirectCommands, direct_commands
+from logistic.adapters.redis_fence import fence_key
 from logistic.adapters.redis_rate_limiter import window_counter
 from logistic.domain.errors import CacheUnavailable
 from logistic.ports.rate_limiter import Window
@@ -28,6 +29,19 @@ end
 return values
 """
 _HIT_AND_GET_SHA = hashlib.sha1(_HIT_AND_GET.encode(), usedforsecurity=False).hexdigest()
+# The same, reading the other keys only while the fence (KEYS[2]) holds: ports/cache_fence.py.
+_HIT_AND_GET_FENCED = """
+local values = {redis.call('INCR', KEYS[1])}
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local fenced = redis.call('EXISTS', KEYS[2]) == 1
+for i = 3, #KEYS do
+    values[i - 1] = fenced and redis.call('GET', KEYS[i])
+end
+return values
+"""
+_HIT_AND_GET_FENCED_SHA = hashlib.sha1(
+    _HIT_AND_GET_FENCED.encode(), usedforsecurity=False
+).hexdigest()
 
 
 class RedisCountedCache:
@@ -44,17 +58,23 @@ class RedisCountedCache:
         client: RedisLike,
         prefix: str = DEFAULT_REDIS_PREFIX,
         breaker: RedisBreaker | None = None,
+        fenced: bool = False,
     ) -> None:
         self._client = client
         self._prefix = prefix
         self._breaker = breaker
         self._direct = direct_commands(client) if isinstance(client, redis.Redis) else None
+        # As RedisCache's: entries are read only while the fence holds.
+        self._fence = fence_key(prefix) if fenced else None
 
     def hit_and_get(
         self, counter: str, window: Window, keys: Sequence[str]
     ) -> tuple[int, list[bytes | None]]:
         name, keep = window_counter(self._prefix, counter, window)
         names = [name, *(self._prefix + key for key in keys)]
+        fence = self._fence
+        if fence is not None:
+            names.insert(1, fence)
         # cache_unavailable_on_error spelled out: a generator context adds to every hit's
         # CPU (docs/performance.md).
         breaker = self._breaker
@@ -62,9 +82,9 @@ class RedisCountedCache:
             breaker.before()
         try:
             if self._direct is not None:
-                count, *values = _scripted(self._direct, names, keep)
+                count, *values = _scripted(self._direct, names, keep, fence is not None)
             else:
-                count, *values = _pipelined(self._client, names, keep)
+                count, *values = _pipelined(self._client, names, keep, fence is not None)
         except REDIS_ERRORS as error:
             if breaker is not None:
                 breaker.after(error)
@@ -74,18 +94,23 @@ class RedisCountedCache:
         return int(count), [_bytes(value) for value in values]
 
 
-def _scripted(direct: DirectCommands, names: list[str], keep: int) -> list[Any]:
+def _scripted(direct: DirectCommands, names: list[str], keep: int, fenced: bool) -> list[Any]:
     # EVALSHA itself rather than redis-py's Script, whose every call costs more than this.
-    evalsha: tuple[str | int, ...] = ("EVALSHA", _HIT_AND_GET_SHA, len(names), *names, keep)
+    sha, script = (
+        (_HIT_AND_GET_FENCED_SHA, _HIT_AND_GET_FENCED)
+        if fenced
+        else (_HIT_AND_GET_SHA, _HIT_AND_GET)
+    )
+    evalsha: tuple[str | int, ...] = ("EVALSHA", sha, len(names), *names, keep)
     try:
         return cast(list[Any], direct.execute(*evalsha))
     except NoScriptError:
         # A new or restarted server: it learns the script once, then EVALSHA finds it.
-        direct.execute("SCRIPT", "LOAD", _HIT_AND_GET)
+        direct.execute("SCRIPT", "LOAD", script)
         return cast(list[Any], direct.execute(*evalsha))
 
 
-def _pipelined(client: RedisLike, names: list[str], keep: int) -> list[Any]:
+def _pipelined(client: RedisLike, names: list[str], keep: int, fenced: bool) -> list[Any]:
     pipeline = client.pipeline(transaction=False)
     counter, *keys = names
     pipeline.incr(counter)
@@ -94,6 +119,10 @@ def _pipelined(client: RedisLike, names: list[str], keep: int) -> list[Any]:
         # One GET per key, not an MGET: on a cluster the keys may live on different slots.
         pipeline.get(key)
     count, _, *values = pipeline.execute()
+    if fenced:
+        fence, *values = values
+        if fence is None:
+            values = [None] * len(values)
     return [count, *values]
 
 
