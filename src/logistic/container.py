@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
+from attrs import evolve
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
@@ -25,6 +27,7 @@ from logistic.adapters.local_store import LocalDirectoryStore
 from logistic.adapters.memory import (
     MemoryApiKeys,
     MemoryCache,
+    MemoryCacheGenerations,
     MemoryContacts,
     MemoryIdempotencyKeys,
     MemoryLocationCatalog,
@@ -33,12 +36,15 @@ from logistic.adapters.memory import (
 )
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
+from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.redis_cache import RedisCache
 from logistic.adapters.redis_client import RedisLike, redis_client
 from logistic.adapters.redis_counted_cache import RedisCountedCache
+from logistic.adapters.redis_fence import RedisFence
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
 from logistic.adapters.secret_file import stored_secret
+from logistic.adapters.sql.cache_generations import SqlCacheGenerations
 from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.locations import SqlLocationCatalog
@@ -49,6 +55,7 @@ from logistic.adapters.sql.status_counts import recount as recount_orders
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.language import Language
 from logistic.ports.cache import Cache, CountedCache
+from logistic.ports.cache_fence import CacheGenerations
 from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
@@ -59,6 +66,7 @@ from logistic.services.dashboard import Dashboard
 from logistic.services.disclosure import Disclosure
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
+from logistic.services.freshness import Freshness
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
 from logistic.services.ingest import Ingest
@@ -71,14 +79,28 @@ from logistic.services.tracking import Tracking
 from logistic.settings import Settings
 
 
-def _engine(url: str, pool_recycle: timedelta) -> Iterator[Engine]:
-    engine = create_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
+def _whole_seconds(timeout: timedelta | None) -> int | None:
+    return None if timeout is None else max(1, int(timeout.total_seconds()))
+
+
+def _engine(url: str, pool_recycle: timedelta, timeout: timedelta | None) -> Iterator[Engine]:
+    engine = create_engine(
+        url,
+        pool_recycle_s=int(pool_recycle.total_seconds()),
+        timeout_s=_whole_seconds(timeout),
+    )
     yield engine
     engine.dispose()
 
 
-def _read_engine(url: str, pool_recycle: timedelta, fallback: Engine) -> Iterator[Engine]:
-    engine = create_read_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
+def _read_engine(
+    url: str, pool_recycle: timedelta, timeout: timedelta | None, fallback: Engine
+) -> Iterator[Engine]:
+    engine = create_read_engine(
+        url,
+        pool_recycle_s=int(pool_recycle.total_seconds()),
+        timeout_s=_whole_seconds(timeout),
+    )
     if engine is None:
         yield fallback  # disposed by its own resource
         return
@@ -87,12 +109,12 @@ def _read_engine(url: str, pool_recycle: timedelta, fallback: Engine) -> Iterato
 
 
 def _replica_engine(
-    url: str | None, pool_recycle: timedelta, primary_reads: Engine
+    url: str | None, pool_recycle: timedelta, timeout: timedelta | None, primary_reads: Engine
 ) -> Iterator[Engine]:
     if url is None:
         yield primary_reads  # disposed by its own resource
         return
-    yield from _read_engine(url, pool_recycle, primary_reads)
+    yield from _read_engine(url, pool_recycle, timeout, primary_reads)
 
 
 def _redis(url: str | None) -> Iterator[RedisLike | None]:
@@ -104,28 +126,64 @@ def _redis(url: str | None) -> Iterator[RedisLike | None]:
     client.close()
 
 
-def _cache(settings: Settings, client: RedisLike | None, clock: SystemClock) -> Cache:
+def _cache(
+    settings: Settings, client: RedisLike | None, clock: SystemClock, breaker: RedisBreaker
+) -> Cache:
     if client is None:
         return MemoryCache(clock)
-    return RedisCache(client, prefix=settings.redis_prefix)
+    return RedisCache(client, prefix=settings.redis_prefix, breaker=breaker, fenced=True)
 
 
-def _rate_limiter(settings: Settings, client: RedisLike | None) -> RateLimiter:
+def _rate_limiter(
+    settings: Settings, client: RedisLike | None, breaker: RedisBreaker
+) -> RateLimiter:
     # The embedded default is one process (see Settings.workers): counting there is exact.
     if client is None:
         return MemoryRateLimiter()
-    return RedisRateLimiter(client, prefix=settings.redis_prefix)
+    return RedisRateLimiter(client, prefix=settings.redis_prefix, breaker=breaker)
 
 
 def _counted_cache(
-    settings: Settings, client: RedisLike | None, limiter: RateLimiter, cache: Cache
+    settings: Settings,
+    client: RedisLike | None,
+    limiter: RateLimiter,
+    cache: Cache,
+    breaker: RedisBreaker,
 ) -> CountedCache | None:
     # One round trip for both only while both are the Redis adapters (a test may swap either).
     if client is None or not isinstance(limiter, RedisRateLimiter):
         return None
     if not isinstance(cache, RedisCache):
         return None
-    return RedisCountedCache(client, prefix=settings.redis_prefix)
+    return RedisCountedCache(client, prefix=settings.redis_prefix, breaker=breaker, fenced=True)
+
+
+def _freshness(
+    settings: Settings,
+    client: RedisLike | None,
+    cache: Cache,
+    generations: CacheGenerations,
+    clock: Clock,
+    breaker: RedisBreaker,
+) -> Freshness | None:
+    # Only a shared cache needs its fence; one in this process sees every delete.
+    if client is None or not isinstance(cache, RedisCache):
+        return None
+    fence = RedisFence(client, prefix=settings.redis_prefix, breaker=breaker)
+    return Freshness(generations, fence, clock)
+
+
+def _freshness_kept(freshness: Freshness | None) -> Iterator[None]:
+    """A thread keeping the cache's fence, for as long as the process serves."""
+    if freshness is None:
+        yield None
+        return
+    stop = threading.Event()
+    keeper = threading.Thread(target=freshness.run, args=(stop,), name="freshness", daemon=True)
+    keeper.start()
+    yield None
+    stop.set()
+    keeper.join(timeout=5)
 
 
 def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttle:
@@ -146,10 +204,12 @@ def _object_store(settings: Settings) -> ObjectStore:
     return LocalDirectoryStore(root)
 
 
-def _report_lock(settings: Settings, client: RedisLike | None, clock: Clock) -> Lock:
+def _report_lock(
+    settings: Settings, client: RedisLike | None, clock: Clock, breaker: RedisBreaker
+) -> Lock:
     if client is None:
         return FileLock(settings.home / "locks", clock)
-    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
+    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:", breaker=breaker)
 
 
 def _session_secret(settings: Settings) -> str:
@@ -183,13 +243,17 @@ class Container(containers.DeclarativeContainer):
     # its time, even while `clock` travels.
     wall_clock = providers.ThreadSafeSingleton(SystemClock)
     engine = providers.Resource(
-        _engine, settings.provided.database_url, settings.provided.database_pool_recycle
+        _engine,
+        settings.provided.database_url,
+        settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
     )
     # The same database in a pool of its own, for single reads outside a transaction.
     primary_read_engine = providers.Resource(
         _read_engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
         engine,
     )
     # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
@@ -197,13 +261,16 @@ class Container(containers.DeclarativeContainer):
         _replica_engine,
         settings.provided.database_read_url,
         settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
         primary_read_engine,
     )
     # The commands that bring the schema up to date and mend the stored counts.
     upgrade = providers.Callable(upgrade_schema, engine)
     recount = providers.Callable(recount_orders, engine)
     redis = providers.Resource(_redis, settings.provided.redis_url)
-    cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock)
+    # One per process: after a few failures nothing asks Redis for a short while.
+    redis_breaker = providers.ThreadSafeSingleton(RedisBreaker)
+    cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock, redis_breaker)
 
     shipments = providers.ThreadSafeSingleton(SqlShipmentRepository, engine, primary_read_engine)
     # /query misses read the replica; writes and the checks after them use the primary.
@@ -215,6 +282,12 @@ class Container(containers.DeclarativeContainer):
     # Its pools come from a child process, at its first contact (FakerContacts).
     contacts = providers.ThreadSafeSingleton(FakerContacts)
 
+    cache_generations = providers.ThreadSafeSingleton(SqlCacheGenerations, engine)
+    freshness = providers.ThreadSafeSingleton(
+        _freshness, settings, redis, cache, cache_generations, wall_clock, redis_breaker
+    )
+    # Started by init_resources (each server worker), not by the commands.
+    freshness_kept = providers.Resource(_freshness_kept, freshness)
     tracking = providers.ThreadSafeSingleton(
         Tracking,
         shipments=query_shipments,
@@ -224,6 +297,7 @@ class Container(containers.DeclarativeContainer):
         ttl=settings.provided.cache_ttl,
         negative_ttl=settings.provided.negative_cache_ttl,
         page_languages=tuple(Language),
+        freshness=freshness,
     )
     batch_lookup = providers.ThreadSafeSingleton(
         BatchLookup,
@@ -254,10 +328,10 @@ class Container(containers.DeclarativeContainer):
     )
     api_keys = providers.ThreadSafeSingleton(KeyFile, settings.provided.api_keys_file)
     access = providers.ThreadSafeSingleton(Access, api_keys)
-    rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis)
+    rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis, redis_breaker)
     throttle = providers.ThreadSafeSingleton(_throttle, settings, rate_limiter, clock)
     counted_cache = providers.ThreadSafeSingleton(
-        _counted_cache, settings, redis, rate_limiter, cache
+        _counted_cache, settings, redis, rate_limiter, cache, redis_breaker
     )
     # A Factory: cheap, and it follows a reset of the singletons it is made of.
     quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache)
@@ -273,7 +347,9 @@ class Container(containers.DeclarativeContainer):
         tracking=tracking,
     )
     object_store = providers.ThreadSafeSingleton(_object_store, settings)
-    report_lock = providers.ThreadSafeSingleton(_report_lock, settings, redis, wall_clock)
+    report_lock = providers.ThreadSafeSingleton(
+        _report_lock, settings, redis, wall_clock, redis_breaker
+    )
     report_figures = providers.ThreadSafeSingleton(SqlReportFigures, engine)
     reports = providers.ThreadSafeSingleton(
         Reports,
@@ -293,6 +369,15 @@ class Container(containers.DeclarativeContainer):
 
 def container_from_environment() -> Container:
     return Container(settings=Settings.from_environ(os.environ))
+
+
+def without_database_timeout(container: Container) -> None:
+    """No time limit on database calls: a migration or a bulk load may run for minutes.
+
+    Called before the container's engines are built.
+    """
+    settings = evolve(container.settings(), database_timeout=None)
+    container.settings.override(providers.Object(settings))
 
 
 def memory_container(settings: Settings | None = None, now: datetime | None = None) -> Container:
@@ -315,6 +400,7 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.api_keys.override(providers.Object(MemoryApiKeys()))
     container.rate_limiter.override(providers.Object(MemoryRateLimiter()))
     container.readiness.override(providers.Object(Readiness({})))
+    container.cache_generations.override(providers.Object(MemoryCacheGenerations()))
     container.contacts.override(providers.Object(MemoryContacts()))
     container.session_secret.override(providers.Object(secrets.token_hex(32)))
     return container

@@ -59,6 +59,9 @@ def _database_url(url: str, variable: str, sqlite: bool = False) -> str:
 # library users): written here once.
 # Below the idle timeout of any proxy or load balancer in front of the database.
 DEFAULT_POOL_RECYCLE_S = 3600
+# Each database wait of a serving process (connect, a read, a write, a pooled
+# connection): short enough that a hung server is a 503 well within nginx's 15 s.
+DEFAULT_DATABASE_TIMEOUT_S = 4
 DEFAULT_REDIS_PREFIX = "logistic:"
 
 _RATE = re.compile(r"^(\d+)/(second|minute|hour)$")
@@ -170,6 +173,7 @@ class Settings:
     database_url: str
     database_read_url: str | None
     database_pool_recycle: timedelta
+    database_timeout: timedelta | None  # None: unbounded (migrations, bulk loads)
     redis_url: str | None
     redis_prefix: str
     cache_ttl: timedelta
@@ -222,6 +226,11 @@ class Settings:
             database_pool_recycle=timedelta(
                 seconds=_positive_int(
                     environ, "LOGISTIC_DATABASE_POOL_RECYCLE", DEFAULT_POOL_RECYCLE_S
+                )
+            ),
+            database_timeout=timedelta(
+                seconds=_positive_int(
+                    environ, "LOGISTIC_DATABASE_TIMEOUT", DEFAULT_DATABASE_TIMEOUT_S
                 )
             ),
             redis_url=environ.get("LOGISTIC_REDIS_URL") or None,

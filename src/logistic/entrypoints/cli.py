@@ -19,10 +19,10 @@ import click
 from attrs import evolve
 from dependency_injector import providers
 
-from logistic.container import Container, container_from_environment
+from logistic.container import Container, container_from_environment, without_database_timeout
 from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.domain.errors import DomainError
+from logistic.domain.errors import DomainError, ObjectStoreUnreachable
 from logistic.entrypoints.backfill import ingest_lines
 from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
@@ -88,6 +88,7 @@ def _migrate(container: Container) -> None:
 @logistic.command(help="create or upgrade the schema, sync logistics centers")
 @_with_container
 def migrate(container: Container) -> None:
+    without_database_timeout(container)
     _migrate(container)
 
 
@@ -98,6 +99,7 @@ def migrate(container: Container) -> None:
 )
 @_with_container
 def recount(container: Container) -> None:
+    without_database_timeout(container)
     _migrate(container)
     found = container.recount()
     print(
@@ -131,6 +133,7 @@ def recount(container: Container) -> None:
 def seed(
     container: Container, orders: int, seed: int | None, workers: int | None, batch_size: int
 ) -> None:
+    without_database_timeout(container)
     _migrate(container)
     workers = workers or default_workers(container.settings().embedded)
     seed_orders(container, orders, seed, workers, batch_size)
@@ -223,7 +226,14 @@ def scheduler(container: Container, clock_start: datetime | None, clock_speed: f
         travelling = container.travelling_clock(start, clock_speed)
         container.clock.override(providers.Object(travelling))
     reports = container.reports()
-    reports.check()
+    try:
+        reports.check()
+    except ObjectStoreUnreachable as error:
+        # A store that is down now may be back soon: a missing bucket or a refusal would
+        # not be, and end the command. Each due slot meanwhile fails and is tried again.
+        logging.getLogger(__name__).warning(
+            "scheduler not ready: %s; due reports are tried again as failed ones", error
+        )
     produced = ReportScheduler(reports, container.clock(), container.settings().report_grace)
     stop_on_signals(produced)
     produced.run()

@@ -46,6 +46,10 @@ class Server:
             log_level=LogLevels(settings.log_level.lower()),
             log_access=False,
             workers_kill_timeout=GRACEFUL_SECONDS,
+            # A worker that dies (killed, out of memory) is replaced while the others keep
+            # serving; without this granian stops them all and exits. A worker dying
+            # again within seconds of its restart still ends the server (a crash loop).
+            respawn_failed_workers=True,
         )
         server.serve(target_loader=self.load, wrap_loader=False)
 

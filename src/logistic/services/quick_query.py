@@ -9,6 +9,7 @@ from attrs import frozen
 
 from logistic.domain.errors import StorageUnavailable
 from logistic.ports.cache import CountedCache
+from logistic.services.cache_warnings import warning_level
 from logistic.services.rate_limit import Allowance, Throttle
 from logistic.services.tracking import Tracking, View
 
@@ -59,7 +60,12 @@ class QuickQuery:
                 tally.key, tally.window, wanted, held if key is not None else None
             )
         except StorageUnavailable as error:
-            log.warning("cache and rate limiter unavailable, admitting %s: %s", client, error)
+            log.log(
+                warning_level(error),
+                "cache and rate limiter unavailable, admitting %s: %s",
+                client,
+                error,
+            )
             return Counted(None, None)
         allowance = self._throttle.judge(tally, count)
         return _counted(allowance, key, negative, dict(zip(wanted, values, strict=True)).get)
