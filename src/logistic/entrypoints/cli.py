@@ -7,7 +7,6 @@ failure of the service's own (a `DomainError`) is one line on stderr and exit 1.
 from __future__ import annotations
 
 import functools
-import logging
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +22,8 @@ from logistic.container import Container, container_from_environment
 from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError
+from logistic.entrypoints import logs
+from logistic.entrypoints.metrics_port import serve_metrics
 from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.seeders import default_workers, seed_orders
@@ -53,10 +54,8 @@ def _with_container(
             container = container_from_environment()
         except DomainError as error:
             _fail(f"logistic: {error}", 2)
-        logging.basicConfig(
-            level=container.settings().log_level,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        settings = container.settings()
+        logs.configure(settings.log_level, settings.log_format)
         try:
             command(container, *args, **kwargs)
         except DomainError as error:
@@ -215,17 +214,41 @@ def report(container: Container, slot: str | None) -> None:
     default=1.0,
     help="time travel: run the clock this many times as fast as real time, e.g. 600",
 )
+@click.option(
+    "--metrics-port",
+    type=WholeNumber(least=1),
+    default=None,
+    help="serve this process's own metrics on http://LOGISTIC_HOST:PORT/metrics"
+    " (default: into the metrics directory the API's /metrics shows)",
+)
 @_with_container
-def scheduler(container: Container, clock_start: datetime | None, clock_speed: float) -> None:
+def scheduler(
+    container: Container, clock_start: datetime | None, clock_speed: float, metrics_port: int | None
+) -> None:
     if clock_start is not None or clock_speed != 1:
         start = clock_start or container.clock().now()
         travelling = container.travelling_clock(start, clock_speed)
         container.clock.override(providers.Object(travelling))
+    if metrics_port is not None:
+        # Scraped on its own port: its counts stay out of the API's /metrics.
+        container.metrics_store.override(container.process_metrics_store)
+    publisher = container.metrics_publisher()
     reports = container.reports()
     reports.check()
     produced = ReportScheduler(reports, container.clock(), container.settings().report_grace)
     stop_on_signals(produced)
-    produced.run()
+    publisher.start()
+    exposer = None
+    if metrics_port is not None:
+        exposer = serve_metrics(
+            container.settings().host, metrics_port, container.metrics_store().exposition
+        )
+    try:
+        produced.run()
+    finally:
+        publisher.stop()
+        if exposer is not None:
+            exposer.shutdown()
 
 
 @logistic.group(help="API keys (stored as SHA-256 digests)")

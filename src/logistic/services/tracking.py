@@ -16,6 +16,7 @@ from logistic.ports.cache import Cache
 from logistic.ports.repositories import ShipmentRepository
 from logistic.services.etag import tagged, untagged
 from logistic.services.locations import Locations
+from logistic.services.metering import CACHE_LOOKUPS, SILENT, Meter
 from logistic.services.rendering import to_json_bytes, tracking_document
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ class Tracking:
         ttl: timedelta,
         negative_ttl: timedelta = NEGATIVE_TTL,
         page_languages: Sequence[str] = (),
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._shipments = shipments
         self._locations = locations
         self._cache = cache
@@ -126,6 +129,7 @@ class Tracking:
         """The body after its entity tag (`etag.tagged`), as the cache keeps it."""
         key = self.servable_key(sno, view)
         cached = None if key is None else self._get(key)
+        self._meter.add(CACHE_LOOKUPS, "miss" if cached is None else "hit")
         if cached is not None:
             return cached
         return self.uncached_tagged_body(sno, view)
@@ -187,10 +191,12 @@ class Tracking:
 
     def _get(self, key: str) -> bytes | None:
         try:
-            return self._cache.get(key)
+            found = self._cache.get(key)
         except CacheUnavailable as error:
+            self._meter.add(CACHE_LOOKUPS, "error")
             log.warning("cache unavailable, reading %s from the database: %s", key, error)
             return None
+        return found
 
     def _store(self, shipment: Shipment, entries: Mapping[str, bytes], replacing: bool) -> None:
         ttl = self.ttl_for(shipment)

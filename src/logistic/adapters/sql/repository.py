@@ -34,6 +34,7 @@ from logistic.domain.model import Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import NewShipment
+from logistic.services.metering import DEADLOCK_RETRIES, SILENT, Meter
 
 # Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails;
 # or MariaDB rolls a transaction back to break a deadlock. Tried again, this many in all.
@@ -89,8 +90,13 @@ class SqlShipmentRepository:
     """
 
     def __init__(
-        self, engine: Engine, reader: Engine | None = None, replica: Engine | None = None
+        self,
+        engine: Engine,
+        reader: Engine | None = None,
+        replica: Engine | None = None,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._engine = engine
         self._writer = writer(engine)
         self._reader = reader or engine
@@ -164,6 +170,7 @@ class SqlShipmentRepository:
                 except OperationalError as error:
                     if not deadlocked(error) or attempt == attempts:
                         raise
+                    self._meter.add(DEADLOCK_RETRIES)
         raise AssertionError("unreachable")
 
     def append_event(
