@@ -15,7 +15,9 @@ class Kind(enum.StrEnum):
     GAUGE = "gauge"  # across processes, the value set last is shown
 
 
-@frozen
+# Compared and hashed by identity: each is a constant, and a request's counts look
+# one up several times (an attrs hash of every field cost a microsecond each).
+@frozen(eq=False)
 class Family:
     """One metric: its name (counters without `_total`), help, label names, buckets."""
 
