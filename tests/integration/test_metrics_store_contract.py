@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,10 +26,12 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 @pytest.fixture(params=["memory", "files"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetricsStore]:
+    # Copies, as the container hands them over: the meter counts under the originals.
+    families = copy.deepcopy(FAMILIES)
     if request.param == "memory":
-        yield MemoryMetricsStore(FAMILIES)
+        yield MemoryMetricsStore(families)
     else:
-        files = PrometheusFiles(tmp_path / "metrics", FAMILIES)
+        files = PrometheusFiles(tmp_path / "metrics", families)
         files.clear()
         yield files
 

@@ -41,22 +41,23 @@ class _Families:
         self._reading = reading
 
     def collect(self) -> Iterator[Metric]:
+        # By name: the container hands this store copies of the families the meter uses.
         metrics = {
-            family: Metric(family.name, family.help, family.kind) for family in self._families
+            family.name: Metric(family.name, family.help, family.kind) for family in self._families
         }
         for (family, labels), value in self._reading.values.items():
             sample = f"{family.name}_total" if family.kind is Kind.COUNTER else family.name
-            metrics[family].add_sample(sample, dict(zip(family.labels, labels, strict=True)), value)
+            named = dict(zip(family.labels, labels, strict=True))
+            metrics[family.name].add_sample(sample, named, value)
         for (family, labels), distribution in self._reading.distributions.items():
             named = dict(zip(family.labels, labels, strict=True))
             running = 0
             bounds = (*family.buckets, math.inf)
             for bound, count in zip(bounds, distribution.counts, strict=True):
                 running += count
-                metric = metrics[family]
-                metric.add_sample(
+                metrics[family.name].add_sample(
                     f"{family.name}_bucket", {**named, "le": floatToGoString(bound)}, running
                 )
-            metrics[family].add_sample(f"{family.name}_sum", named, distribution.total)
-            metrics[family].add_sample(f"{family.name}_count", named, running)
+            metrics[family.name].add_sample(f"{family.name}_sum", named, distribution.total)
+            metrics[family.name].add_sample(f"{family.name}_count", named, running)
         yield from metrics.values()
