@@ -94,3 +94,20 @@ def test_without_a_port_the_scheduler_writes_into_the_apis_directory(tmp_path: P
         while not list((tmp_path / "metrics" / "3000").glob("counter_*.db")):
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_logistic_run_shows_its_schedulers_report_runs_in_its_metrics(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    port = free_port()
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [LOGISTIC, "run", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        samples = _until_published(f"http://127.0.0.1:{port}/metrics", log)
+    finally:
+        assert stop_gracefully(process, timeout=60) == 0, log.read_text()
+
+    assert samples[PUBLISHED] == 1

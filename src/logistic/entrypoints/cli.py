@@ -7,6 +7,7 @@ failure of the service's own (a `DomainError`) is one line on stderr and exit 1.
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -167,15 +168,19 @@ def run(container: Container, host: str | None, port: int | None, no_scheduler: 
     if no_scheduler:
         _serve(container, host, port)
         return
-    with _scheduler_beside():
+    with _scheduler_beside(port or container.settings().port):
         _serve(container, host, port)
 
 
 @contextmanager
-def _scheduler_beside() -> Iterator[None]:
+def _scheduler_beside(port: int) -> Iterator[None]:
     # A child process, started before granian forks its workers: the master
-    # must hold no threads, and the scheduler must outlive no server.
-    child = subprocess.Popen([sys.executable, "-m", "logistic.entrypoints.cli", "scheduler"])
+    # must hold no threads, and the scheduler must outlive no server. It writes its
+    # metrics into the directory of the server's port, whose /metrics shows them.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "logistic.entrypoints.cli", "scheduler"],
+        env={**os.environ, "LOGISTIC_PORT": str(port)},
+    )
     try:
         yield
     finally:
