@@ -61,6 +61,7 @@ from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
+from logistic.services.ingest import Ingest
 from logistic.services.locations import Locations
 from logistic.services.metering import FAMILIES, Meter
 from logistic.services.metrics_publisher import MetricsPublisher
@@ -262,6 +263,10 @@ class Container(containers.DeclarativeContainer):
         tracking=tracking,
         clock=clock,
         meter=meter,
+    )
+    # Scans in bulk (POST /events, `logistic ingest`): many shipments in one write.
+    ingest = providers.ThreadSafeSingleton(
+        Ingest, shipments=shipments, locations=locations, tracking=tracking, clock=clock
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(

@@ -127,6 +127,32 @@ def test_query_answers_the_original_shape_then_the_same_bytes(service: ServicePr
         assert _steady_headers(again) == _steady_headers(first)
 
 
+def test_a_poller_holding_the_body_gets_a_304_with_its_validators(
+    service: ServiceProcess,
+) -> None:
+    """On Redis the cache compares the tag itself and sends no body (a strong tag alone);
+    any other form of If-None-Match is compared by the worker: every form gets the same."""
+    sno = _fake(service, 1)[0]["sno"]
+    first = service.get(f"/query?sno={sno}")
+    tag = first.header("ETag")
+    assert first.status == 200
+    assert tag is not None
+    assert len(tag) == 34
+
+    for held in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+        again = service.request("GET", f"/query?sno={sno}", {"If-None-Match": held})
+        assert again.status == 304, (held, again)
+        assert again.body == b""
+        assert again.header("ETag") == tag
+        assert again.header("Cache-Control") == "public, max-age=60"
+        assert again.header("X-RateLimit-Limit") == first.header("X-RateLimit-Limit")
+
+    other = service.request("GET", f"/query?sno={sno}", {"If-None-Match": '"' + "0" * 32 + '"'})
+    assert other.status == 200
+    assert other.body == first.body
+    assert other.header("ETag") == tag
+
+
 def test_errors_are_json_envelopes(service: ServiceProcess) -> None:
     unknown = _assert_error(service.get(f"/query?sno={UNKNOWN_SNO}"), 404)
     assert unknown["error"]["message"] == f"no shipment with sno {UNKNOWN_SNO}"

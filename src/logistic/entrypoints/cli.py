@@ -10,10 +10,10 @@ import functools
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Concatenate, NoReturn, ParamSpec
+from typing import Concatenate, NoReturn, ParamSpec, TextIO
 
 import click
 from attrs import evolve
@@ -24,6 +24,7 @@ from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError
 from logistic.entrypoints import logs
+from logistic.entrypoints.backfill import ingest_lines
 from logistic.entrypoints.metrics_port import serve_metrics
 from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
@@ -279,6 +280,32 @@ def create(container: Container, scopes: tuple[str, ...]) -> None:
         " keep the key now, it is not shown again",
         file=sys.stderr,
     )
+
+
+@logistic.command(
+    help="apply the scans of FILE, one JSON object a line as an item of POST /events"
+    " (FILE `-`: standard input), a batch at a time; lines that cannot be read or are"
+    " refused are reported with their number and skipped (exit 1)",
+    short_help="apply a file of scans (JSON lines), as POST /events does",
+)
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@_with_container
+def ingest(container: Container, file: TextIO) -> None:
+    if file.seekable():
+        total = sum(1 for _ in file)
+        file.seek(0)
+        lines: Iterable[str] = file
+    else:
+        lines = file.readlines()
+        total = len(lines)
+    tally = ingest_lines(container, lines, total, sys.stderr)
+    print(
+        f"{tally.applied:,} events applied, {tally.replayed:,} applied before,"
+        f" {tally.skipped:,} lines skipped",
+        flush=True,
+    )
+    if tally.skipped:
+        click.get_current_context().exit(1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

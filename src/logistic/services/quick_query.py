@@ -47,10 +47,12 @@ class QuickQuery:
         self._tracking = tracking
         self._counted = counted
 
-    def cached(self, client: str, sno: int, view: View) -> Counted:
-        return self.counted(client, sno, self._tracking.servable_key(sno, view))
+    def cached(self, client: str, sno: int, view: View, held: bytes | None = None) -> Counted:
+        """`held`: the entity tag the caller holds; a body that still has it comes back as
+        the tag alone (CountedCache.hit_and_get), to be answered 304."""
+        return self.counted(client, sno, self._tracking.servable_key(sno, view), held)
 
-    def counted(self, client: str, sno: int, key: str | None) -> Counted:
+    def counted(self, client: str, sno: int, key: str | None, held: bytes | None = None) -> Counted:
         """`cached` for any entry of `sno` (a page: Tracking.servable of its key)."""
         negative = self._tracking.negative_key(sno)
         tally = self._throttle.tally(client)
@@ -59,7 +61,9 @@ class QuickQuery:
             return self._looked_up(_counted(allowance, key, negative, self._tracking.cached))
         wanted = [wanted for wanted in (key, negative) if wanted is not None]
         try:
-            count, values = self._counted.hit_and_get(tally.key, tally.window, wanted)
+            count, values = self._counted.hit_and_get(
+                tally.key, tally.window, wanted, held if key is not None else None
+            )
         except StorageUnavailable as error:
             self._meter.add(CACHE_LOOKUPS, "error")
             log.warning("cache and rate limiter unavailable, admitting %s: %s", client, error)

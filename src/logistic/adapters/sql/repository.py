@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from logistic.adapters.sql.batch_reads import read_event_counts, read_shipments
 from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import deadlocked, storage_errors
+from logistic.adapters.sql.event_batches import append_events as append_in_batch
 from logistic.adapters.sql.reads import connection_rows, read, read_rows
 from logistic.adapters.sql.sequences import EVENT_SEQUENCE, reserve, take
 from logistic.adapters.sql.snapshot import STATUSES, from_snapshot, snapshot_text, utc
@@ -33,7 +34,7 @@ from logistic.domain.errors import ConcurrentUpdate, LocationNotFound, ShipmentN
 from logistic.domain.model import Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
-from logistic.ports.repositories import NewShipment
+from logistic.ports.repositories import Decide, NewShipment
 from logistic.services.metering import DEADLOCK_RETRIES, SILENT, Meter
 
 # Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails;
@@ -222,6 +223,11 @@ class SqlShipmentRepository:
                 ),
             )
         return shipment
+
+    def append_events(
+        self, snos: Collection[int], keys: Collection[str], decide: Decide
+    ) -> dict[int, Shipment]:
+        return append_in_batch(self._writer, snos, keys, decide, load_shipment)
 
     def event_count(self, sno: int) -> int | None:
         if not 0 < sno <= MAX_KEY:

@@ -12,6 +12,7 @@ from logistic.entrypoints.http.batch import batch
 from logistic.entrypoints.http.contract import contract
 from logistic.entrypoints.http.events import events
 from logistic.entrypoints.http.fast_path import FastPath
+from logistic.entrypoints.http.ingest import ingest
 from logistic.entrypoints.http.metrics import metrics
 from logistic.entrypoints.http.pages import install as install_pages
 from logistic.entrypoints.http.reports import reports
@@ -38,6 +39,8 @@ def create_app(container: Container | None = None) -> Flask:
     app.register_blueprint(batch)
     app.register_blueprint(contract)
     app.register_blueprint(metrics)
+    app.register_blueprint(ingest)
+    guard(app, "ingest", Scope.EVENTS_WRITE)
     errors.register(app)
     install_pages(app, container)
     # Cached /query bodies skip Flask's own work (see fast_path.py).
