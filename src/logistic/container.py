@@ -266,7 +266,12 @@ class Container(containers.DeclarativeContainer):
     )
     # Scans in bulk (POST /events, `logistic ingest`): many shipments in one write.
     ingest = providers.ThreadSafeSingleton(
-        Ingest, shipments=shipments, locations=locations, tracking=tracking, clock=clock
+        Ingest,
+        shipments=shipments,
+        locations=locations,
+        tracking=tracking,
+        clock=clock,
+        meter=meter,
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(

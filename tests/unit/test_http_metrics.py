@@ -15,6 +15,7 @@ from logistic.entrypoints.http import create_app
 from logistic.settings import Settings
 from tests.unit.conftest import NOW
 from tests.unit.scans import DESTINATION, bearer, key_with, post_event, shipment_with
+from tests.unit.test_http_ingest import item, post
 
 OUTSIDER = "192.0.2.1"
 PROXY = "10.0.0.5"
@@ -151,3 +152,22 @@ def test_a_valid_request_id_is_echoed_and_any_other_replaced() -> None:
         made = client.get(path, headers={"X-Request-ID": "no spaces <allowed>"})
         assert len(made.headers["X-Request-ID"]) == 32, path
         assert made.headers["X-Request-ID"] != client.get(path).headers["X-Request-ID"]
+
+
+def test_events_of_a_batch_are_counted_by_status_when_applied() -> None:
+    client, container = _client()
+    sno = shipment_with(container, [Status.CREATED])
+    key = key_with(container, Scope.EVENTS_WRITE)
+    body = {
+        "events": [
+            item(sno, Status.PACKAGE_RECEIVED, 5),
+            item(sno, Status.DELIVERED, 10),  # refused: not after Package Received
+        ]
+    }
+    assert post(client, body, key).get_json()["data"]["summary"]["applied"] == 1
+
+    samples = _samples(client)
+
+    events = "logistic_events_recorded_total"
+    assert _value(samples, events, status="Package Received") == 1
+    assert _value(samples, events, status="Delivered") == 0
