@@ -34,8 +34,10 @@ from logistic.adapters.memory import (
     MemoryRateLimiter,
     MemoryShipmentRepository,
 )
+from logistic.adapters.memory_metrics import MemoryMetricsStore
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
+from logistic.adapters.prometheus_files import PrometheusFiles
 from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.redis_cache import RedisCache
 from logistic.adapters.redis_client import RedisLike, redis_client
@@ -46,6 +48,7 @@ from logistic.adapters.redis_rate_limiter import RedisRateLimiter
 from logistic.adapters.secret_file import stored_secret
 from logistic.adapters.sql.cache_generations import SqlCacheGenerations
 from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
+from logistic.adapters.sql.error_counts import count_errors
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade as upgrade_schema
@@ -71,6 +74,8 @@ from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
 from logistic.services.ingest import Ingest
 from logistic.services.locations import Locations
+from logistic.services.metering import FAMILIES, Meter
+from logistic.services.metrics_publisher import MetricsPublisher
 from logistic.services.quick_query import QuickQuery
 from logistic.services.rate_limit import Quota, Throttle
 from logistic.services.reports import Reports
@@ -83,18 +88,20 @@ def _whole_seconds(timeout: timedelta | None) -> int | None:
     return None if timeout is None else max(1, int(timeout.total_seconds()))
 
 
-def _engine(url: str, pool_recycle: timedelta, timeout: timedelta | None) -> Iterator[Engine]:
+def _engine(
+    url: str, pool_recycle: timedelta, timeout: timedelta | None, meter: Meter
+) -> Iterator[Engine]:
     engine = create_engine(
         url,
         pool_recycle_s=int(pool_recycle.total_seconds()),
         timeout_s=_whole_seconds(timeout),
     )
-    yield engine
+    yield count_errors(engine, meter)
     engine.dispose()
 
 
 def _read_engine(
-    url: str, pool_recycle: timedelta, timeout: timedelta | None, fallback: Engine
+    url: str, pool_recycle: timedelta, timeout: timedelta | None, fallback: Engine, meter: Meter
 ) -> Iterator[Engine]:
     engine = create_read_engine(
         url,
@@ -104,17 +111,21 @@ def _read_engine(
     if engine is None:
         yield fallback  # disposed by its own resource
         return
-    yield engine
+    yield count_errors(engine, meter)
     engine.dispose()
 
 
 def _replica_engine(
-    url: str | None, pool_recycle: timedelta, timeout: timedelta | None, primary_reads: Engine
+    url: str | None,
+    pool_recycle: timedelta,
+    timeout: timedelta | None,
+    primary_reads: Engine,
+    meter: Meter,
 ) -> Iterator[Engine]:
     if url is None:
         yield primary_reads  # disposed by its own resource
         return
-    yield from _read_engine(url, pool_recycle, timeout, primary_reads)
+    yield from _read_engine(url, pool_recycle, timeout, primary_reads, meter)
 
 
 def _redis(url: str | None) -> Iterator[RedisLike | None]:
@@ -242,11 +253,21 @@ class Container(containers.DeclarativeContainer):
     # Leases in files are shared by every process of the machine, so they expire by
     # its time, even while `clock` travels.
     wall_clock = providers.ThreadSafeSingleton(SystemClock)
+    # This process's counts (LOGISTIC_METRICS=off: none), written out by the publisher
+    # to the store every process of the host shares (see services/metering.py).
+    meter = providers.ThreadSafeSingleton(Meter, settings.provided.metrics)
+    metrics_store = providers.ThreadSafeSingleton(
+        PrometheusFiles, settings.provided.metrics_dir, FAMILIES
+    )
+    # A process scraped on a port of its own (`logistic scheduler --metrics-port`).
+    process_metrics_store = providers.ThreadSafeSingleton(MemoryMetricsStore, FAMILIES)
+    metrics_publisher = providers.ThreadSafeSingleton(MetricsPublisher, meter, metrics_store)
     engine = providers.Resource(
         _engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
         settings.provided.database_timeout,
+        meter,
     )
     # The same database in a pool of its own, for single reads outside a transaction.
     primary_read_engine = providers.Resource(
@@ -255,6 +276,7 @@ class Container(containers.DeclarativeContainer):
         settings.provided.database_pool_recycle,
         settings.provided.database_timeout,
         engine,
+        meter,
     )
     # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
     read_engine = providers.Resource(
@@ -263,6 +285,7 @@ class Container(containers.DeclarativeContainer):
         settings.provided.database_pool_recycle,
         settings.provided.database_timeout,
         primary_read_engine,
+        meter,
     )
     # The commands that bring the schema up to date and mend the stored counts.
     upgrade = providers.Callable(upgrade_schema, engine)
@@ -272,10 +295,12 @@ class Container(containers.DeclarativeContainer):
     redis_breaker = providers.ThreadSafeSingleton(RedisBreaker)
     cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock, redis_breaker)
 
-    shipments = providers.ThreadSafeSingleton(SqlShipmentRepository, engine, primary_read_engine)
+    shipments = providers.ThreadSafeSingleton(
+        SqlShipmentRepository, engine, primary_read_engine, meter=meter
+    )
     # /query misses read the replica; writes and the checks after them use the primary.
     query_shipments = providers.ThreadSafeSingleton(
-        SqlShipmentRepository, engine, primary_read_engine, read_engine
+        SqlShipmentRepository, engine, primary_read_engine, read_engine, meter=meter
     )
     location_catalog = providers.ThreadSafeSingleton(SqlLocationCatalog, engine)
     locations = providers.ThreadSafeSingleton(Locations, location_catalog)
@@ -298,6 +323,7 @@ class Container(containers.DeclarativeContainer):
         negative_ttl=settings.provided.negative_cache_ttl,
         page_languages=tuple(Language),
         freshness=freshness,
+        meter=meter,
     )
     batch_lookup = providers.ThreadSafeSingleton(
         BatchLookup,
@@ -314,13 +340,24 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         zone=settings.provided.timezone,
         tracking=tracking,
+        meter=meter,
     )
     recording = providers.ThreadSafeSingleton(
-        Recording, shipments=shipments, locations=locations, tracking=tracking, clock=clock
+        Recording,
+        shipments=shipments,
+        locations=locations,
+        tracking=tracking,
+        clock=clock,
+        meter=meter,
     )
     # Scans in bulk (POST /events, `logistic ingest`): many shipments in one write.
     ingest = providers.ThreadSafeSingleton(
-        Ingest, shipments=shipments, locations=locations, tracking=tracking, clock=clock
+        Ingest,
+        shipments=shipments,
+        locations=locations,
+        tracking=tracking,
+        clock=clock,
+        meter=meter,
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(
@@ -334,7 +371,7 @@ class Container(containers.DeclarativeContainer):
         _counted_cache, settings, redis, rate_limiter, cache, redis_breaker
     )
     # A Factory: cheap, and it follows a reset of the singletons it is made of.
-    quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache)
+    quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache, meter)
     # The tracking page's full recipient, for the last four digits of their phone.
     disclosure = providers.ThreadSafeSingleton(Disclosure, query_shipments, rate_limiter, clock)
     seeding = providers.ThreadSafeSingleton(
@@ -359,6 +396,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         zone=settings.provided.report_timezone.key,
         stuck_after=settings.provided.stuck_after,
+        meter=meter,
     )
     dashboard = providers.ThreadSafeSingleton(Dashboard, reports)
     session_secret = providers.ThreadSafeSingleton(_session_secret, settings)
@@ -403,4 +441,5 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.cache_generations.override(providers.Object(MemoryCacheGenerations()))
     container.contacts.override(providers.Object(MemoryContacts()))
     container.session_secret.override(providers.Object(secrets.token_hex(32)))
+    container.metrics_store.override(providers.Object(MemoryMetricsStore(FAMILIES)))
     return container

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,7 +24,9 @@ from logistic.container import Container, container_from_environment, without_da
 from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError, ObjectStoreUnreachable
+from logistic.entrypoints import logs
 from logistic.entrypoints.backfill import ingest_lines
+from logistic.entrypoints.metrics_port import serve_metrics
 from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.seeders import default_workers, seed_orders
@@ -54,10 +57,8 @@ def _with_container(
             container = container_from_environment()
         except DomainError as error:
             _fail(f"logistic: {error}", 2)
-        logging.basicConfig(
-            level=container.settings().log_level,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        settings = container.settings()
+        logs.configure(settings.log_level, settings.log_format)
         try:
             command(container, *args, **kwargs)
         except DomainError as error:
@@ -172,15 +173,19 @@ def run(container: Container, host: str | None, port: int | None, no_scheduler: 
     if no_scheduler:
         _serve(container, host, port)
         return
-    with _scheduler_beside():
+    with _scheduler_beside(port or container.settings().port):
         _serve(container, host, port)
 
 
 @contextmanager
-def _scheduler_beside() -> Iterator[None]:
+def _scheduler_beside(port: int) -> Iterator[None]:
     # A child process, started before granian forks its workers: the master
-    # must hold no threads, and the scheduler must outlive no server.
-    child = subprocess.Popen([sys.executable, "-m", "logistic.entrypoints.cli", "scheduler"])
+    # must hold no threads, and the scheduler must outlive no server. It writes its
+    # metrics into the directory of the server's port, whose /metrics shows them.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "logistic.entrypoints.cli", "scheduler"],
+        env={**os.environ, "LOGISTIC_PORT": str(port)},
+    )
     try:
         yield
     finally:
@@ -219,12 +224,25 @@ def report(container: Container, slot: str | None) -> None:
     default=1.0,
     help="time travel: run the clock this many times as fast as real time, e.g. 600",
 )
+@click.option(
+    "--metrics-port",
+    type=WholeNumber(least=1),
+    default=None,
+    help="serve this process's own metrics on http://LOGISTIC_HOST:PORT/metrics"
+    " (default: into the metrics directory the API's /metrics shows)",
+)
 @_with_container
-def scheduler(container: Container, clock_start: datetime | None, clock_speed: float) -> None:
+def scheduler(
+    container: Container, clock_start: datetime | None, clock_speed: float, metrics_port: int | None
+) -> None:
     if clock_start is not None or clock_speed != 1:
         start = clock_start or container.clock().now()
         travelling = container.travelling_clock(start, clock_speed)
         container.clock.override(providers.Object(travelling))
+    if metrics_port is not None:
+        # Scraped on its own port: its counts stay out of the API's /metrics.
+        container.metrics_store.override(container.process_metrics_store)
+    publisher = container.metrics_publisher()
     reports = container.reports()
     try:
         reports.check()
@@ -236,7 +254,18 @@ def scheduler(container: Container, clock_start: datetime | None, clock_speed: f
         )
     produced = ReportScheduler(reports, container.clock(), container.settings().report_grace)
     stop_on_signals(produced)
-    produced.run()
+    publisher.start()
+    exposer = None
+    if metrics_port is not None:
+        exposer = serve_metrics(
+            container.settings().host, metrics_port, container.metrics_store().exposition
+        )
+    try:
+        produced.run()
+    finally:
+        publisher.stop()
+        if exposer is not None:
+            exposer.shutdown()
 
 
 @logistic.group(help="API keys (stored as SHA-256 digests)")

@@ -19,6 +19,7 @@ from logistic.services.cache_warnings import warning_level
 from logistic.services.etag import tagged, untagged
 from logistic.services.freshness import Freshness
 from logistic.services.locations import Locations
+from logistic.services.metering import CACHE_LOOKUPS, SILENT, Meter
 from logistic.services.rendering import to_json_bytes, tracking_document
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ class Tracking:
         negative_ttl: timedelta = NEGATIVE_TTL,
         page_languages: Sequence[str] = (),
         freshness: Freshness | None = None,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._shipments = shipments
         self._locations = locations
         self._cache = cache
@@ -131,6 +134,7 @@ class Tracking:
         """The body after its entity tag (`etag.tagged`), as the cache keeps it."""
         key = self.servable_key(sno, view)
         cached = None if key is None else self._get(key)
+        self._meter.add(CACHE_LOOKUPS, "miss" if cached is None else "hit")
         if cached is not None:
             return cached
         return self.uncached_tagged_body(sno, view)
@@ -194,8 +198,9 @@ class Tracking:
 
     def _get(self, key: str) -> bytes | None:
         try:
-            return self._cache.get(key)
+            found = self._cache.get(key)
         except CacheUnavailable as error:
+            self._meter.add(CACHE_LOOKUPS, "error")
             log.log(
                 warning_level(error),
                 "cache unavailable, reading %s from the database: %s",
@@ -203,6 +208,7 @@ class Tracking:
                 error,
             )
             return None
+        return found
 
     def _store(
         self,

@@ -36,6 +36,7 @@ from logistic.domain.model import Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import Decide, NewShipment
+from logistic.services.metering import DEADLOCK_RETRIES, SILENT, Meter
 
 # Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails.
 # Tried again, this many in all.
@@ -91,8 +92,13 @@ class SqlShipmentRepository:
     """
 
     def __init__(
-        self, engine: Engine, reader: Engine | None = None, replica: Engine | None = None
+        self,
+        engine: Engine,
+        reader: Engine | None = None,
+        replica: Engine | None = None,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._engine = engine
         self._reader = reader or engine
         self._replica = replica or self._reader
@@ -142,6 +148,9 @@ class SqlShipmentRepository:
         self._writing(planned, lambda c: insert_in_bulk(c, planned, first_event_id), attempts=1)
         return range(planned[0].sno, planned[-1].sno + 1)
 
+    def _retried(self) -> None:
+        self._meter.add(DEADLOCK_RETRIES)
+
     def _writing(
         self,
         shipments: Sequence[NewShipment | Shipment],
@@ -155,7 +164,7 @@ class SqlShipmentRepository:
         with storage_errors():
             for attempt in range(1, attempts + 1):
                 try:
-                    return in_transaction(self._engine, work)
+                    return in_transaction(self._engine, work, self._retried)
                 except IntegrityError as error:
                     unknown = self._unknown_locations(shipments)
                     if unknown:
@@ -216,7 +225,7 @@ class SqlShipmentRepository:
             return shipment
 
         with storage_errors():
-            return in_transaction(self._engine, appended)
+            return in_transaction(self._engine, appended, self._retried)
 
     def append_events(
         self, snos: Collection[int], keys: Collection[str], decide: Decide

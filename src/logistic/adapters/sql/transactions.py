@@ -34,7 +34,9 @@ _FIRST_PAUSE_S = 0.004
 _LONGEST_PAUSE_S = 0.25
 
 
-def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+def in_transaction(
+    engine: Engine, work: Callable[[Connection], T], retried: Callable[[], object] | None = None
+) -> T:
     """`work` in a writing transaction on `engine`, committed; run again, up to
     WRITE_ATTEMPTS times in all, when the database rolled it back whole (1213).
     Every other error, and the last 1213, is raised as the driver raised it."""
@@ -46,5 +48,7 @@ def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
             if not deadlocked(error) or attempt == WRITE_ATTEMPTS:
                 raise
             log.info("transaction rolled back by the database (1213), attempt %d", attempt)
+            if retried is not None:
+                retried()  # counted (the metrics' deadlock retries)
         time.sleep(random.uniform(0, min(_LONGEST_PAUSE_S, _FIRST_PAUSE_S * 2**attempt)))
     raise AssertionError("unreachable")
