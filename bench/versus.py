@@ -122,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--only",
         default="miss,hit",
-        help="the wrk figures whose names start with these (comma-separated): miss, hit, events",
+        help="the wrk figures whose names start with these (comma-separated): miss, hit, "
+        "events (the miss flushes the Redis database)",
     )
     args = parser.parse_args(argv)
     only = tuple(word.strip() for word in args.only.split(",") if word.strip())

@@ -180,7 +180,7 @@ def test_an_instant_keeps_its_offset() -> None:
         (("serve",), {"host": None, "port": None}),
         (("run",), {"host": None, "port": None, "no_scheduler": False}),
         (("report",), {"slot": None}),
-        (("scheduler",), {"clock_start": None, "clock_speed": 1.0}),
+        (("scheduler",), {"clock_start": None, "clock_speed": 1.0, "metrics_port": None}),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else "",
 )

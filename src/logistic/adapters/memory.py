@@ -306,3 +306,18 @@ class MemoryContacts:
             phone=f"09{rng.randrange(10**8):08d}",
             address=rng.choice(_ADDRESSES),
         )
+
+
+class MemoryCacheGenerations:
+    """The CacheGenerations port in this process (for tests and library users)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    def current(self) -> int:
+        return self._generation
+
+    def advance(self) -> None:
+        with self._lock:
+            self._generation += 1

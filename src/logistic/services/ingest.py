@@ -33,6 +33,7 @@ from logistic.ports.repositories import Locked, NewEvent, ShipmentRepository
 from logistic.services.events import MAX_CLOCK_SKEW, Scan
 from logistic.services.idempotency import write_claim
 from logistic.services.locations import Locations
+from logistic.services.metering import EVENTS_RECORDED, SILENT, Meter
 from logistic.services.tracking import Tracking
 
 MAX_ITEMS = 1000
@@ -84,11 +85,13 @@ class Ingest:
         locations: Locations,
         tracking: Tracking,
         clock: Clock,
+        meter: Meter = SILENT,
     ) -> None:
         self._shipments = shipments
         self._locations = locations
         self._tracking = tracking
         self._clock = clock
+        self._meter = meter
 
     def apply(self, caller: str, items: Sequence[Item]) -> list[Outcome]:
         """The outcome of each item, in the order given, once those applied are committed.
@@ -118,7 +121,11 @@ class Ingest:
         updated = self._shipments.append_events(list(groups), keys, decide)
         if updated:
             self._tracking.forget(updated)
-        return [decided[index] for index in range(len(items))]
+        outcomes = [decided[index] for index in range(len(items))]
+        for outcome in outcomes:
+            if outcome.status is not None and outcome.error is None and not outcome.replayed:
+                self._meter.add(EVENTS_RECORDED, outcome.status.value)
+        return outcomes
 
     def _entries(self, caller: str, items: Sequence[Item], now: datetime) -> list[_Entry]:
         entries = []

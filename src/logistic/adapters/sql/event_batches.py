@@ -18,10 +18,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from attrs import evolve
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from logistic.adapters.sql.batch_rows import Claimed, insert_claims, insert_events, update_orders
-from logistic.adapters.sql.errors import deadlocked, storage_errors
+from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.literals import driver_quote
 from logistic.adapters.sql.sequences import EVENT_SEQUENCE, take
 from logistic.adapters.sql.snapshot import from_snapshot
@@ -33,14 +33,15 @@ from logistic.adapters.sql.tables import (
     orders,
     tracking_events,
 )
+from logistic.adapters.sql.transactions import in_transaction
 from logistic.domain.errors import LocationNotFound
 from logistic.domain.model import Shipment, TrackingEvent
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import Decide, Locked, NewEvent
 
-# A deadlock broken by the database, or a key claimed by a concurrent batch for
-# another shipment: the whole transaction is run again, this many times in all.
-_ATTEMPTS = 3
+# A key claimed by a concurrent batch for another shipment: the whole transaction is
+# run again, this many times in all.
+_CLAIM_RACES = 3
 
 Load = Callable[[Connection, int], Shipment | None]
 
@@ -55,19 +56,20 @@ def append_events(
     """ShipmentRepository.append_events on the writer `engine`; `load(connection, sno)`
     reads a shipment from the tables when its snapshot is not current."""
     wanted = sorted({sno for sno in snos if 0 < sno <= MAX_KEY})
+
+    def attempt(connection: Connection) -> dict[int, Shipment]:
+        found = _locked(connection, wanted, load)
+        claims = _claims(connection, sorted(set(keys)))
+        plan = decide(Locked(found, claims))
+        return _write(connection, engine, found, plan)
+
     with storage_errors():
-        for attempt in range(1, _ATTEMPTS + 1):
+        # in_transaction runs it again after a deadlock or a Galera certification failure.
+        for tried in range(1, _CLAIM_RACES + 1):
             try:
-                with engine.begin() as connection:
-                    found = _locked(connection, wanted, load)
-                    claims = _claims(connection, sorted(set(keys)))
-                    plan = decide(Locked(found, claims))
-                    return _write(connection, engine, found, plan)
+                return in_transaction(engine, attempt)
             except IntegrityError:
-                if attempt == _ATTEMPTS:
-                    raise
-            except OperationalError as error:
-                if not deadlocked(error) or attempt == _ATTEMPTS:
+                if tried == _CLAIM_RACES:
                     raise
     raise AssertionError("unreachable")
 
@@ -165,5 +167,6 @@ def _reserved(connection: Connection, engine: Engine, count: int) -> int:
     """
     if connection.dialect.name == "sqlite":
         return take(connection, EVENT_SEQUENCE, tracking_events.c.id, count)
-    with engine.begin() as own:
-        return take(own, EVENT_SEQUENCE, tracking_events.c.id, count)
+    return in_transaction(
+        engine, lambda own: take(own, EVENT_SEQUENCE, tracking_events.c.id, count)
+    )

@@ -32,6 +32,7 @@ from logistic.entrypoints.http.errors import (
     unexpected_error_response,
 )
 from logistic.entrypoints.http.inputs import MAX_SNO
+from logistic.entrypoints.http.request_meter import ROUTE
 from logistic.services.etag import TAG_LENGTH, untagged
 from logistic.services.tracking import View
 from logistic.settings import Settings
@@ -57,6 +58,7 @@ class FastPath:
         answer = self._answer(environ)
         if answer is None:
             return self._app(environ, start_response)
+        environ[ROUTE] = "/query"
         if isinstance(answer, tuple):
             value, view, limits = answer
             etag, body = untagged(value)
