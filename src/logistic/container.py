@@ -30,6 +30,7 @@ from logistic.adapters.memory import (
     MemoryRateLimiter,
     MemoryShipmentRepository,
 )
+from logistic.adapters.memory_lanes import MemoryLaneHistory
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
 from logistic.adapters.redis_cache import RedisCache
@@ -39,6 +40,7 @@ from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
 from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
+from logistic.adapters.sql.lanes import SqlLaneHistory
 from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade as upgrade_schema
 from logistic.adapters.sql.report_figures import SqlReportFigures
@@ -52,12 +54,14 @@ from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
 from logistic.ports.rate_limiter import RateLimiter
 from logistic.services.access import Access
+from logistic.services.backtesting import Backtesting
 from logistic.services.batch_lookup import BatchLookup
 from logistic.services.disclosure import Disclosure
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
+from logistic.services.lane_estimates import LaneEstimates
 from logistic.services.locations import Locations
 from logistic.services.quick_query import QuickQuery
 from logistic.services.rate_limit import Quota, Throttle
@@ -207,6 +211,15 @@ class Container(containers.DeclarativeContainer):
     # Its pools come from a child process, at its first contact (FakerContacts).
     contacts = providers.ThreadSafeSingleton(FakerContacts)
 
+    # The lanes' transit times: learned at every report slot, shown in every estimate.
+    lanes = providers.ThreadSafeSingleton(SqlLaneHistory, engine)
+    lane_estimates = providers.ThreadSafeSingleton(
+        LaneEstimates, lanes, clock, settings.provided.timezone
+    )
+    backtesting = providers.Factory(
+        Backtesting, lanes, locations, clock, settings.provided.timezone
+    )
+
     tracking = providers.ThreadSafeSingleton(
         Tracking,
         shipments=query_shipments,
@@ -216,6 +229,7 @@ class Container(containers.DeclarativeContainer):
         ttl=settings.provided.cache_ttl,
         negative_ttl=settings.provided.negative_cache_ttl,
         page_languages=tuple(Language),
+        estimates=lane_estimates,
     )
     batch_lookup = providers.ThreadSafeSingleton(
         BatchLookup,
@@ -296,6 +310,7 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.object_store.override(providers.Object(MemoryObjectStore()))
     container.report_lock.override(providers.Object(MemoryLock(clock)))
     container.report_figures.override(providers.Object(MemoryReportFigures(shipments, catalog)))
+    container.lanes.override(providers.Object(MemoryLaneHistory(shipments)))
     container.cache.override(providers.Object(MemoryCache(clock)))
     container.idempotency_keys.override(providers.Object(MemoryIdempotencyKeys()))
     container.api_keys.override(providers.Object(MemoryApiKeys()))

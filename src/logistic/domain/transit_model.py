@@ -1,0 +1,105 @@
+"""How long the fake generator's parcels take: the parameters of its transit times.
+
+The estimate learns from seeded data, so the data must have something true to
+learn: time that grows with the distance of the lane, ferries and flights to the
+outlying islands, line-hauls that slow down at weekends, next-morning delivery
+rounds with hardly any on Sundays, and a few long delays. Every figure here is
+listed in docs/estimate.md; the centres' operations run on Taiwan time whatever
+LOGISTIC_TIMEZONE says.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, time, timedelta, timezone
+
+from logistic.domain.model import Location, Region
+
+CENTRES_ZONE = timezone(timedelta(hours=8))  # Taiwan keeps no daylight-saving time
+# Rough positions of the centres' cities (latitude, longitude), for road distances.
+CITY_POSITIONS: dict[str, tuple[float, float]] = {
+    "花蓮縣": (23.99, 121.60),
+    "臺北市": (25.03, 121.56),
+    "桃園市": (24.99, 121.30),
+    "新北市": (25.01, 121.46),
+    "新竹市": (24.80, 120.97),
+    "苗栗縣": (24.56, 120.82),
+    "臺中市": (24.15, 120.67),
+    "彰化縣": (24.08, 120.54),
+    "南投縣": (23.91, 120.68),
+    "雲林縣": (23.71, 120.43),
+    "嘉義市": (23.48, 120.45),
+    "臺南市": (22.99, 120.21),
+    "高雄市": (22.63, 120.30),
+    "屏東縣": (22.67, 120.49),
+    "宜蘭縣": (24.75, 121.75),
+    "臺東縣": (22.76, 121.14),
+    "澎湖縣": (23.57, 119.58),
+    "金門縣": (24.43, 118.32),
+}
+UNKNOWN_CITY = (24.15, 120.67)  # a centre outside the list is placed in the middle
+ROAD_FACTOR = 1.3  # road kilometres per kilometre as the crow flies
+LINE_HAUL_KMH = 35.0  # trucks' average, waits at the dock included
+HUB_HOURS = (2.0, 8.0)  # sorting at each centre on the way
+PICK_UP_HOURS = (1.0, 10.0)
+ISLAND_HOURS = (20.0, 56.0)  # waiting for and riding a ferry or a cargo flight
+WEEKEND_SLOWDOWN = 1.5  # a leg that leaves on a Saturday or a Sunday takes this much longer
+ROUND_STARTS = (time(7, 30), time(10, 0))  # delivery rounds leave between these
+ROUND_CUTOFF = time(6, 0)  # a parcel at its last centre by then goes out the same morning
+ROUND_HOURS = (0.5, 9.0)  # from the round's start to the doorstep
+SUNDAY_ROUNDS = 0.1  # the share of parcels due out on a Sunday that do go out
+LONG_DELAY_RATE = 0.03  # lost in a corner of a hub for a few days
+LONG_DELAY_DAYS = (2.0, 7.0)
+
+
+def hours(rng: random.Random, span: tuple[float, float]) -> timedelta:
+    return timedelta(hours=rng.uniform(*span))
+
+
+def road_km(origin: Location, destination: Location) -> float:
+    """Road kilometres between two centres (from their cities' rough positions)."""
+    lat1, lon1 = CITY_POSITIONS.get(origin.city, UNKNOWN_CITY)
+    lat2, lon2 = CITY_POSITIONS.get(destination.city, UNKNOWN_CITY)
+    north = (lat2 - lat1) * 111.0
+    east = (lon2 - lon1) * 111.0 * math.cos(math.radians((lat1 + lat2) / 2))
+    return ROAD_FACTOR * math.hypot(north, east)
+
+
+def line_haul(
+    rng: random.Random, origin: Location, destination: Location, legs: int
+) -> list[timedelta]:
+    """Each leg's driving from `origin` to `destination` through `legs` legs, islands included.
+
+    The hubs on the way are taken to lie along the road, so the distance is the lane's
+    and the legs share it."""
+    drive = road_km(origin, destination) / LINE_HAUL_KMH
+    share = [timedelta(hours=drive / legs * rng.uniform(0.8, 1.3)) for _ in range(legs)]
+    if Region.OUTLYING_ISLANDS in (origin.region, destination.region):
+        share[-1] += hours(rng, ISLAND_HOURS)
+    return share
+
+
+def slowed(leaving: datetime, leg: timedelta) -> timedelta:
+    """A leg that leaves at a weekend takes longer: fewer line-hauls run."""
+    weekday = leaving.astimezone(CENTRES_ZONE).weekday()
+    return leg * WEEKEND_SLOWDOWN if weekday >= 5 else leg
+
+
+def next_round(rng: random.Random, ready: datetime) -> datetime:
+    """When the delivery round a parcel ready at `ready` (at its last centre) goes out.
+
+    Rounds leave in the morning; hardly any leave on a Sunday."""
+    local = ready.astimezone(CENTRES_ZONE)
+    day = local.date() if local.time() < ROUND_CUTOFF else local.date() + timedelta(days=1)
+    if day.weekday() == 6 and rng.random() >= SUNDAY_ROUNDS:
+        day += timedelta(days=1)
+    first, last = (datetime.combine(day, moment, CENTRES_ZONE) for moment in ROUND_STARTS)
+    return first + (last - first) * rng.random()
+
+
+def long_delay(rng: random.Random) -> timedelta:
+    """A rare delay of days (zero for most parcels)."""
+    if rng.random() >= LONG_DELAY_RATE:
+        return timedelta()
+    return timedelta(days=rng.uniform(*LONG_DELAY_DAYS))
