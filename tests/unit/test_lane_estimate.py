@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.domain.estimate import EstimateSource, estimate, lane_estimate, promise_deadline
+from logistic.domain.estimate import (
+    EDGE_SHIFT,
+    EstimateSource,
+    estimate,
+    lane_estimate,
+    promise_deadline,
+)
 from logistic.domain.lanes import MIN_DELIVERIES, LaneStats, lane_stats
 from logistic.domain.model import Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
@@ -31,20 +37,24 @@ def test_the_lane_estimate_is_the_day_of_the_median_transit() -> None:
     assert made.source is EstimateSource.LANE
 
 
-def test_the_window_edges_are_the_day_boundaries_nearest_the_percentiles() -> None:
+def test_the_window_runs_from_the_day_of_each_percentile_moved_inwards() -> None:
     made = lane_estimate(CREATED, PROMISED, LANE, TAIPEI)
 
-    # p05 +20 h is the 26th at 06:00, nearer the start of the 26th than of the 27th;
-    # p95 +100 h is the 29th at 14:00, nearer the end of the 29th than its start.
+    # p05 +20 h is the 26th at 06:00, +9 h still the 26th; p95 +100 h is the 29th at
+    # 14:00, -9 h still the 29th.
+    assert EDGE_SHIFT == timedelta(hours=9)
     assert (made.earliest, made.latest) == (date(2026, 11, 26), date(2026, 11, 29))
 
 
-def test_a_window_edge_past_midday_moves_to_the_nearer_day() -> None:
-    lane = LaneStats(2, 13, 200, 28.0, 50.0, 86.0, CREATED)  # 26th 14:00, 29th 00:00
+def test_a_percentile_late_or_early_in_its_day_moves_the_edge_a_day_inwards() -> None:
+    lane = LaneStats(2, 13, 200, 26.0, 50.0, 91.0, CREATED)  # 26th 12:00, 29th 05:00
 
     made = lane_estimate(CREATED, PROMISED, lane, TAIPEI)
 
-    assert (made.earliest, made.latest) == (date(2026, 11, 27), date(2026, 11, 28))
+    # 26th 21:00 is still the 26th, but 29th 05:00 - 9 h is the 28th.
+    assert (made.earliest, made.latest) == (date(2026, 11, 26), date(2026, 11, 28))
+    later = LaneStats(2, 13, 200, 29.0, 50.0, 100.0, CREATED)  # 26th 15:00: +9 h the 27th
+    assert lane_estimate(CREATED, PROMISED, later, TAIPEI).earliest == date(2026, 11, 27)
 
 
 def test_a_narrow_lane_still_holds_its_own_date() -> None:

@@ -38,7 +38,7 @@ WINDOW_CONFIDENCE = 0.9
 # in the daytime). Each percentile is moved this far inwards before its day is taken,
 # so the window holds as often as it says: calibrated by `logistic backtest-estimate`
 # (docs/estimate.md).
-EDGE_SHIFT = timedelta(hours=10)
+EDGE_SHIFT = timedelta(hours=9)
 
 SAME_CITY_DAYS = 1
 MAIN_ISLAND_DAYS = 2
