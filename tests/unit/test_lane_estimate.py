@@ -42,7 +42,7 @@ def test_the_window_runs_from_the_day_of_each_percentile_moved_inwards() -> None
 
     # p05 +20 h is the 26th at 06:00, +9 h still the 26th; p95 +100 h is the 29th at
     # 14:00, -9 h still the 29th.
-    assert EDGE_SHIFT == timedelta(hours=9)
+    assert timedelta(hours=9) == EDGE_SHIFT
     assert (made.earliest, made.latest) == (date(2026, 11, 26), date(2026, 11, 29))
 
 
