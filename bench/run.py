@@ -116,6 +116,19 @@ class Bench:
         if counts:
             status.values.append(float(counts.group(1)))
 
+    def lane_times(self, size: str) -> None:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "lane_stats.py"), self.args.database_url,
+             "--runs", str(self.args.rounds)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        whole = re.search(r"refresh: median ([0-9.]+) s \(range ([0-9.]+)-([0-9.]+)", done.stdout)
+        figure = self.table.figure(f"lane stats refresh ({size})", "s", target="≤ 5 s")
+        figure.bound = Bound(5.0)
+        if whole:
+            figure.values.append(float(whole.group(1)))
+            figure.note = f"range {whole.group(2)}-{whole.group(3)} s"
+
     def warm_hit(self, port: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for path in (f"/query?sno={HIT_SNO}", f"/track/{HIT_SNO}"):
@@ -137,6 +150,8 @@ class Bench:
             print(f"{stored:,} orders stored (phase {label})", flush=True)
             if self.wanted("report"):
                 self.report_times(label)
+            if self.wanted("lane stats"):
+                self.lane_times(label)
             last = index == len(sizes) - 1
             with ExitStack() as stack:
                 log = self.home / "serve.log"

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from logistic.domain.model import Location, Region
 
-CENTRES_ZONE = timezone(timedelta(hours=8))  # Taiwan keeps no daylight-saving time
+# Taiwan keeps no daylight-saving time: its wall clock is UTC plus eight hours, and the
+# generator reads it by adding them (cheaper than converting to a time zone).
+CENTRES_OFFSET = timedelta(hours=8)
 # Rough positions of the centres' cities (latitude, longitude), for road distances.
 CITY_POSITIONS: dict[str, tuple[float, float]] = {
     "花蓮縣": (23.99, 121.60),
@@ -45,7 +47,8 @@ HUB_HOURS = (2.0, 8.0)  # sorting at each centre on the way
 PICK_UP_HOURS = (1.0, 10.0)
 ISLAND_HOURS = (20.0, 56.0)  # waiting for and riding a ferry or a cargo flight
 WEEKEND_SLOWDOWN = 1.5  # a leg that leaves on a Saturday or a Sunday takes this much longer
-ROUND_STARTS = (time(7, 30), time(10, 0))  # delivery rounds leave between these
+# Delivery rounds leave between these times of the morning (after local midnight).
+ROUND_STARTS = (timedelta(hours=7, minutes=30), timedelta(hours=10))
 ROUND_CUTOFF = time(6, 0)  # a parcel at its last centre by then goes out the same morning
 ROUND_HOURS = (0.5, 9.0)  # from the round's start to the doorstep
 SUNDAY_ROUNDS = 0.1  # the share of parcels due out on a Sunday that do go out
@@ -54,11 +57,24 @@ LONG_DELAY_DAYS = (2.0, 7.0)
 
 
 def hours(rng: random.Random, span: tuple[float, float]) -> timedelta:
-    return timedelta(hours=rng.uniform(*span))
+    low, high = span
+    return timedelta(seconds=3600 * (low + (high - low) * rng.random()))
 
 
 def road_km(origin: Location, destination: Location) -> float:
     """Road kilometres between two centres (from their cities' rough positions)."""
+    cities = (origin.city, destination.city)
+    known = _ROAD_KM.get(cities)
+    if known is None:
+        known = _ROAD_KM[cities] = _road_km(origin, destination)
+    return known
+
+
+# Kept per pair of cities: the generator asks for every order.
+_ROAD_KM: dict[tuple[str, str], float] = {}
+
+
+def _road_km(origin: Location, destination: Location) -> float:
     lat1, lon1 = CITY_POSITIONS.get(origin.city, UNKNOWN_CITY)
     lat2, lon2 = CITY_POSITIONS.get(destination.city, UNKNOWN_CITY)
     north = (lat2 - lat1) * 111.0
@@ -81,21 +97,21 @@ def line_haul(
 
 
 def slowed(leaving: datetime, leg: timedelta) -> timedelta:
-    """A leg that leaves at a weekend takes longer: fewer line-hauls run."""
-    weekday = leaving.astimezone(CENTRES_ZONE).weekday()
+    """A leg that leaves (a UTC instant) at a weekend takes longer: fewer line-hauls run."""
+    weekday = (leaving + CENTRES_OFFSET).weekday()
     return leg * WEEKEND_SLOWDOWN if weekday >= 5 else leg
 
 
 def next_round(rng: random.Random, ready: datetime) -> datetime:
-    """When the delivery round a parcel ready at `ready` (at its last centre) goes out.
-
-    Rounds leave in the morning; hardly any leave on a Sunday."""
-    local = ready.astimezone(CENTRES_ZONE)
+    """When (in UTC) the delivery round a parcel ready at `ready` (a UTC instant, at its
+    last centre) goes out. Rounds leave in the morning; hardly any leave on a Sunday."""
+    local = ready + CENTRES_OFFSET  # Taiwan's wall clock, still labelled UTC
     day = local.date() if local.time() < ROUND_CUTOFF else local.date() + timedelta(days=1)
     if day.weekday() == 6 and rng.random() >= SUNDAY_ROUNDS:
         day += timedelta(days=1)
-    first, last = (datetime.combine(day, moment, CENTRES_ZONE) for moment in ROUND_STARTS)
-    return first + (last - first) * rng.random()
+    midnight = datetime.combine(day, time(), UTC) - CENTRES_OFFSET
+    first, last = ROUND_STARTS
+    return midnight + first + (last - first) * rng.random()
 
 
 def long_delay(rng: random.Random) -> timedelta:
