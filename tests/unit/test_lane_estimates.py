@@ -17,8 +17,10 @@ from logistic.domain.errors import StorageUnavailable
 from logistic.domain.estimate import EstimateSource
 from logistic.domain.history import PlannedShipment
 from logistic.domain.lanes import LaneStats
+from logistic.domain.language import Language
 from logistic.domain.model import Contact, Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
+from logistic.entrypoints.http.wording import WORDINGS
 from logistic.entrypoints.scheduler import ReportScheduler
 from logistic.ports.repositories import NewShipment
 from logistic.services.lane_estimates import RELOAD_AFTER, LaneEstimates
@@ -239,3 +241,17 @@ def test_the_tracking_page_shows_the_window_in_words(client: FlaskClient, busy: 
 
     assert f"arrives {first.day}–{last.day} November, nine times in ten" in english
     assert f"十次有九次在11月{first.day}日至{last.day}日間送達" in chinese
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "english", "chinese"),
+    [
+        (date(2026, 12, 9), date(2026, 12, 11), "9–11 December", "12月9日至11日"),
+        (date(2026, 11, 30), date(2026, 12, 2), "30 November – 2 December", "11月30日至12月2日"),
+    ],
+)
+def test_a_span_of_days_is_written_in_each_language(
+    first: date, last: date, english: str, chinese: str
+) -> None:
+    assert WORDINGS[Language.EN].days(first, last) == english
+    assert WORDINGS[Language.ZH_HANT].days(first, last) == chinese
