@@ -255,3 +255,12 @@ def test_a_span_of_days_is_written_in_each_language(
 ) -> None:
     assert WORDINGS[Language.EN].days(first, last) == english
     assert WORDINGS[Language.ZH_HANT].days(first, last) == chinese
+
+
+def test_with_nothing_delivered_keep_up_computes_once_per_instant() -> None:
+    shipments, clock = MemoryShipmentRepository(), FixedClock(NOW)
+    estimates = LaneEstimates(MemoryLaneHistory(shipments), clock, TAIPEI)
+
+    assert estimates.keep_up(NOW) is True
+    assert estimates.keep_up(NOW) is False  # not once a tick while no lane exists
+    assert estimates.keep_up(NOW + 8 * HOUR) is True

@@ -35,6 +35,8 @@ class LaneEstimates:
         self._zone = zone
         self._by_lane: dict[tuple[int, int], LaneStats] = {}
         self._computed_at: datetime | None = None
+        # As of when this process last refreshed them (no lane at all stores no instant).
+        self._refreshed_as_of: datetime | None = None
         self._next_load: datetime | None = None
         self._lock = threading.Lock()
 
@@ -55,21 +57,26 @@ class LaneEstimates:
         stats = self._lanes.compute(as_of, LANE_WINDOW)
         self._lanes.replace(stats)
         self._keep(stats)
+        with self._lock:
+            self._refreshed_as_of = max(as_of, self._refreshed_as_of or as_of)
         log.info("lane stats of %d lanes computed as of %s", len(stats), as_of.isoformat())
         return len(stats)
 
     def keep_up(self, as_of: datetime) -> bool:
         """`refresh(as_of)` unless the stored stats are as recent (another process, or this
         one, did it); returns whether it refreshed. StorageUnavailable."""
-        with self._lock:
-            if self._computed_at is not None and self._computed_at >= as_of:
-                return False
+        if self._done_as_of(as_of):
+            return False
         self._keep(self._lanes.stored())
-        with self._lock:
-            if self._computed_at is not None and self._computed_at >= as_of:
-                return False
+        if self._done_as_of(as_of):
+            return False
         self.refresh(as_of)
         return True
+
+    def _done_as_of(self, as_of: datetime) -> bool:
+        with self._lock:
+            done = (self._computed_at, self._refreshed_as_of)
+        return any(instant is not None and instant >= as_of for instant in done)
 
     def _current(self) -> dict[tuple[int, int], LaneStats]:
         now = self._clock.now()
