@@ -19,6 +19,7 @@ from logistic.ports.clock import Clock
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import ShipmentRepository
 from logistic.services.locations import Locations
+from logistic.services.metering import EVENTS_RECORDED, SILENT, Meter
 from logistic.services.tracking import Tracking, View
 
 # A scanner's clock may run a little ahead of ours; further ahead is a mistake.
@@ -48,7 +49,9 @@ class Recording:
         locations: Locations,
         tracking: Tracking,
         clock: Clock,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._shipments = shipments
         self._locations = locations
         self._tracking = tracking
@@ -91,6 +94,7 @@ class Recording:
             if replayed is None:
                 raise
             return replayed
+        self._meter.add(EVENTS_RECORDED, event.status.value)
         return Recorded(updated, self._tracking.refresh(updated))
 
     def _recorded_before(self, sno: int, claim: WriteClaim) -> Recorded | None:

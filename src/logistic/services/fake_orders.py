@@ -14,6 +14,7 @@ from logistic.ports.clock import Clock
 from logistic.ports.people import ContactSource
 from logistic.ports.repositories import NewShipment, ShipmentRepository
 from logistic.services.locations import Locations
+from logistic.services.metering import FAKE_ORDERS, SILENT, Meter
 from logistic.services.tracking import Tracking
 
 DEFAULT_COUNT = 10
@@ -61,7 +62,9 @@ class FakeOrders:
         zone: tzinfo,
         rng_factory: Callable[[], random.Random] = random.Random,
         tracking: Tracking | None = None,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._shipments = shipments
         self._tracking = tracking
         self._locations = locations
@@ -83,6 +86,7 @@ class FakeOrders:
             self._zone,
         )
         stored = self._shipments.add_many(planned)
+        self._meter.add(FAKE_ORDERS, amount=len(stored))
         if self._tracking is not None:
             # Someone may have asked for these snos before they existed.
             self._tracking.forget(shipment.sno for shipment in stored)

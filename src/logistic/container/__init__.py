@@ -10,20 +10,19 @@ at its first requests, and each gets the one instance.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+import secrets
+from datetime import datetime
 
+from attrs import evolve
 from dependency_injector import containers, providers
-from sqlalchemy.engine import Engine
 
 from logistic.adapters.clock import FixedClock, SystemClock, TravellingClock
 from logistic.adapters.faker_people import FakerContacts
-from logistic.adapters.file_lock import FileLock
 from logistic.adapters.key_file import KeyFile
-from logistic.adapters.local_store import LocalDirectoryStore
 from logistic.adapters.memory import (
     MemoryApiKeys,
     MemoryCache,
+    MemoryCacheGenerations,
     MemoryContacts,
     MemoryIdempotencyKeys,
     MemoryLocationCatalog,
@@ -31,14 +30,12 @@ from logistic.adapters.memory import (
     MemoryShipmentRepository,
 )
 from logistic.adapters.memory_lanes import MemoryLaneHistory
+from logistic.adapters.memory_metrics import MemoryMetricsStore
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
-from logistic.adapters.redis_cache import RedisCache
-from logistic.adapters.redis_client import RedisLike, redis_client
-from logistic.adapters.redis_counted_cache import RedisCountedCache
-from logistic.adapters.redis_lock import RedisLock
-from logistic.adapters.redis_rate_limiter import RedisRateLimiter
-from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
+from logistic.adapters.prometheus_files import PrometheusFiles
+from logistic.adapters.redis_breaker import RedisBreaker
+from logistic.adapters.sql.cache_generations import SqlCacheGenerations
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.lanes import SqlLaneHistory
 from logistic.adapters.sql.locations import SqlLocationCatalog
@@ -46,127 +43,28 @@ from logistic.adapters.sql.migrate import upgrade as upgrade_schema
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.status_counts import recount as recount_orders
+from logistic.container import backends
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.language import Language
-from logistic.ports.cache import Cache, CountedCache
-from logistic.ports.clock import Clock
-from logistic.ports.lock import Lock
-from logistic.ports.object_store import ObjectStore
-from logistic.ports.rate_limiter import RateLimiter
 from logistic.services.access import Access
 from logistic.services.backtesting import Backtesting
 from logistic.services.batch_lookup import BatchLookup
+from logistic.services.dashboard import Dashboard
 from logistic.services.disclosure import Disclosure
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
+from logistic.services.ingest import Ingest
 from logistic.services.lane_estimates import LaneEstimates
 from logistic.services.locations import Locations
+from logistic.services.metering import FAMILIES, Meter
+from logistic.services.metrics_publisher import MetricsPublisher
 from logistic.services.quick_query import QuickQuery
-from logistic.services.rate_limit import Quota, Throttle
 from logistic.services.reports import Reports
 from logistic.services.seeding import Seeding
 from logistic.services.tracking import Tracking
 from logistic.settings import Settings
-
-
-def _engine(url: str, pool_recycle: timedelta) -> Iterator[Engine]:
-    engine = create_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
-    yield engine
-    engine.dispose()
-
-
-def _read_engine(url: str, pool_recycle: timedelta, fallback: Engine) -> Iterator[Engine]:
-    engine = create_read_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
-    if engine is None:
-        yield fallback  # disposed by its own resource
-        return
-    yield engine
-    engine.dispose()
-
-
-def _replica_engine(
-    url: str | None, pool_recycle: timedelta, primary_reads: Engine
-) -> Iterator[Engine]:
-    if url is None:
-        yield primary_reads  # disposed by its own resource
-        return
-    yield from _read_engine(url, pool_recycle, primary_reads)
-
-
-def _redis(url: str | None) -> Iterator[RedisLike | None]:
-    if url is None:
-        yield None
-        return
-    client = redis_client(url)
-    yield client
-    client.close()
-
-
-def _cache(settings: Settings, client: RedisLike | None, clock: SystemClock) -> Cache:
-    if client is None:
-        return MemoryCache(clock)
-    return RedisCache(client, prefix=settings.redis_prefix)
-
-
-def _rate_limiter(settings: Settings, client: RedisLike | None) -> RateLimiter:
-    # The embedded default is one process (see Settings.workers): counting there is exact.
-    if client is None:
-        return MemoryRateLimiter()
-    return RedisRateLimiter(client, prefix=settings.redis_prefix)
-
-
-def _counted_cache(
-    settings: Settings, client: RedisLike | None, limiter: RateLimiter, cache: Cache
-) -> CountedCache | None:
-    # One round trip for both only while both are the Redis adapters (a test may swap either).
-    if client is None or not isinstance(limiter, RedisRateLimiter):
-        return None
-    if not isinstance(cache, RedisCache):
-        return None
-    return RedisCountedCache(client, prefix=settings.redis_prefix)
-
-
-def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttle:
-    limit = settings.rate_limit
-    quota = None if limit is None else Quota(limit.requests, limit.period)
-    return Throttle(limiter, clock, quota)
-
-
-def _object_store(settings: Settings) -> ObjectStore:
-    if settings.s3_bucket:
-        # Imported only here: boto3 costs every worker memory it rarely needs.
-        from logistic.adapters.s3_store import S3ObjectStore, s3_client
-
-        client = s3_client(settings.s3_endpoint_url, settings.s3_region)
-        return S3ObjectStore(client, settings.s3_bucket, prefix=settings.s3_prefix)
-    root = settings.home / "reports"
-    root.mkdir(parents=True, exist_ok=True)
-    return LocalDirectoryStore(root)
-
-
-def _report_lock(settings: Settings, client: RedisLike | None, clock: Clock) -> Lock:
-    if client is None:
-        return FileLock(settings.home / "locks", clock)
-    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
-
-
-def _readiness(
-    engine: Engine,
-    primary_read_engine: Engine,
-    read_engine: Engine,
-    cache: Cache,
-    object_store: ObjectStore,
-) -> Readiness:
-    checks: dict[str, Callable[[], object]] = {
-        "database": lambda: ping(engine),
-        "cache": lambda: cache.get("readyz"),
-        "object_store": object_store.check,
-    }
-    if read_engine is not primary_read_engine:
-        checks["read_database"] = lambda: ping(read_engine)
-    return Readiness(checks)
 
 
 class Container(containers.DeclarativeContainer):
@@ -178,33 +76,54 @@ class Container(containers.DeclarativeContainer):
     # Leases in files are shared by every process of the machine, so they expire by
     # its time, even while `clock` travels.
     wall_clock = providers.ThreadSafeSingleton(SystemClock)
+    # This process's counts (LOGISTIC_METRICS=off: none), written out by the publisher
+    # to the store every process of the host shares (see services/metering.py).
+    meter = providers.ThreadSafeSingleton(Meter, settings.provided.metrics)
+    metrics_store = providers.ThreadSafeSingleton(
+        PrometheusFiles, settings.provided.metrics_dir, FAMILIES
+    )
+    # A process scraped on a port of its own (`logistic scheduler --metrics-port`).
+    process_metrics_store = providers.ThreadSafeSingleton(MemoryMetricsStore, FAMILIES)
+    metrics_publisher = providers.ThreadSafeSingleton(MetricsPublisher, meter, metrics_store)
     engine = providers.Resource(
-        _engine, settings.provided.database_url, settings.provided.database_pool_recycle
+        backends.engine,
+        settings.provided.database_url,
+        settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
+        meter,
     )
     # The same database in a pool of its own, for single reads outside a transaction.
     primary_read_engine = providers.Resource(
-        _read_engine,
+        backends.read_engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
         engine,
+        meter,
     )
     # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
     read_engine = providers.Resource(
-        _replica_engine,
+        backends.replica_engine,
         settings.provided.database_read_url,
         settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
         primary_read_engine,
+        meter,
     )
     # The commands that bring the schema up to date and mend the stored counts.
     upgrade = providers.Callable(upgrade_schema, engine)
     recount = providers.Callable(recount_orders, engine)
-    redis = providers.Resource(_redis, settings.provided.redis_url)
-    cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock)
+    redis = providers.Resource(backends.redis, settings.provided.redis_url)
+    # One per process: after a few failures nothing asks Redis for a short while.
+    redis_breaker = providers.ThreadSafeSingleton(RedisBreaker)
+    cache = providers.ThreadSafeSingleton(backends.cache, settings, redis, clock, redis_breaker)
 
-    shipments = providers.ThreadSafeSingleton(SqlShipmentRepository, engine, primary_read_engine)
+    shipments = providers.ThreadSafeSingleton(
+        SqlShipmentRepository, engine, primary_read_engine, meter=meter
+    )
     # /query misses read the replica; writes and the checks after them use the primary.
     query_shipments = providers.ThreadSafeSingleton(
-        SqlShipmentRepository, engine, primary_read_engine, read_engine
+        SqlShipmentRepository, engine, primary_read_engine, read_engine, meter=meter
     )
     location_catalog = providers.ThreadSafeSingleton(SqlLocationCatalog, engine)
     locations = providers.ThreadSafeSingleton(Locations, location_catalog)
@@ -220,6 +139,12 @@ class Container(containers.DeclarativeContainer):
         Backtesting, lanes, locations, clock, settings.provided.timezone
     )
 
+    cache_generations = providers.ThreadSafeSingleton(SqlCacheGenerations, engine)
+    freshness = providers.ThreadSafeSingleton(
+        backends.freshness, settings, redis, cache, cache_generations, wall_clock, redis_breaker
+    )
+    # Started by init_resources (each server worker), not by the commands.
+    freshness_kept = providers.Resource(backends.freshness_kept, freshness)
     tracking = providers.ThreadSafeSingleton(
         Tracking,
         shipments=query_shipments,
@@ -229,6 +154,8 @@ class Container(containers.DeclarativeContainer):
         ttl=settings.provided.cache_ttl,
         negative_ttl=settings.provided.negative_cache_ttl,
         page_languages=tuple(Language),
+        freshness=freshness,
+        meter=meter,
         estimates=lane_estimates,
     )
     batch_lookup = providers.ThreadSafeSingleton(
@@ -246,9 +173,24 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         zone=settings.provided.timezone,
         tracking=tracking,
+        meter=meter,
     )
     recording = providers.ThreadSafeSingleton(
-        Recording, shipments=shipments, locations=locations, tracking=tracking, clock=clock
+        Recording,
+        shipments=shipments,
+        locations=locations,
+        tracking=tracking,
+        clock=clock,
+        meter=meter,
+    )
+    # Scans in bulk (POST /events, `logistic ingest`): many shipments in one write.
+    ingest = providers.ThreadSafeSingleton(
+        Ingest,
+        shipments=shipments,
+        locations=locations,
+        tracking=tracking,
+        clock=clock,
+        meter=meter,
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(
@@ -256,13 +198,15 @@ class Container(containers.DeclarativeContainer):
     )
     api_keys = providers.ThreadSafeSingleton(KeyFile, settings.provided.api_keys_file)
     access = providers.ThreadSafeSingleton(Access, api_keys)
-    rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis)
-    throttle = providers.ThreadSafeSingleton(_throttle, settings, rate_limiter, clock)
+    rate_limiter = providers.ThreadSafeSingleton(
+        backends.rate_limiter, settings, redis, redis_breaker
+    )
+    throttle = providers.ThreadSafeSingleton(backends.throttle, settings, rate_limiter, clock)
     counted_cache = providers.ThreadSafeSingleton(
-        _counted_cache, settings, redis, rate_limiter, cache
+        backends.counted_cache, settings, redis, rate_limiter, cache, redis_breaker
     )
     # A Factory: cheap, and it follows a reset of the singletons it is made of.
-    quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache)
+    quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache, meter)
     # The tracking page's full recipient, for the last four digits of their phone.
     disclosure = providers.ThreadSafeSingleton(Disclosure, query_shipments, rate_limiter, clock)
     seeding = providers.ThreadSafeSingleton(
@@ -274,8 +218,10 @@ class Container(containers.DeclarativeContainer):
         zone=settings.provided.timezone,
         tracking=tracking,
     )
-    object_store = providers.ThreadSafeSingleton(_object_store, settings)
-    report_lock = providers.ThreadSafeSingleton(_report_lock, settings, redis, wall_clock)
+    object_store = providers.ThreadSafeSingleton(backends.object_store, settings)
+    report_lock = providers.ThreadSafeSingleton(
+        backends.report_lock, settings, redis, wall_clock, redis_breaker
+    )
     report_figures = providers.ThreadSafeSingleton(SqlReportFigures, engine)
     reports = providers.ThreadSafeSingleton(
         Reports,
@@ -285,14 +231,26 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         zone=settings.provided.report_timezone.key,
         stuck_after=settings.provided.stuck_after,
+        meter=meter,
     )
+    dashboard = providers.ThreadSafeSingleton(Dashboard, reports)
+    session_secret = providers.ThreadSafeSingleton(backends.session_secret, settings)
     readiness = providers.ThreadSafeSingleton(
-        _readiness, engine, primary_read_engine, read_engine, cache, object_store
+        backends.readiness, engine, primary_read_engine, read_engine, cache, object_store
     )
 
 
 def container_from_environment() -> Container:
     return Container(settings=Settings.from_environ(os.environ))
+
+
+def without_database_timeout(container: Container) -> None:
+    """No time limit on database calls: a migration or a bulk load may run for minutes.
+
+    Called before the container's engines are built.
+    """
+    settings = evolve(container.settings(), database_timeout=None)
+    container.settings.override(providers.Object(settings))
 
 
 def memory_container(settings: Settings | None = None, now: datetime | None = None) -> Container:
@@ -316,5 +274,8 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.api_keys.override(providers.Object(MemoryApiKeys()))
     container.rate_limiter.override(providers.Object(MemoryRateLimiter()))
     container.readiness.override(providers.Object(Readiness({})))
+    container.cache_generations.override(providers.Object(MemoryCacheGenerations()))
     container.contacts.override(providers.Object(MemoryContacts()))
+    container.session_secret.override(providers.Object(secrets.token_hex(32)))
+    container.metrics_store.override(providers.Object(MemoryMetricsStore(FAMILIES)))
     return container
