@@ -24,8 +24,6 @@ import http.client
 import os
 import platform
 import re
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -38,6 +36,7 @@ from sqlalchemy import make_url
 from bench.dataset import Dataset
 from bench.figures import Bound, FigureTable
 from bench.ingest import ingest_cases
+from bench.lane_stats import lane_times
 from bench.load import WrkRun, latencies, record, require_wrk, wrk
 from bench.lookups import BATCH, etag_of, lookup_ratios, warm_batch
 from bench.processes import (
@@ -50,6 +49,7 @@ from bench.processes import (
     rss_mib,
     running,
 )
+from bench.report_figures import report_times
 from logistic.services.tracking import tracking_key
 
 RESULTS = ROOT / "bench" / "results"
@@ -99,24 +99,6 @@ class Bench:
         """Whether the figure `name` is measured (all of them without --only)."""
         return not self.only or name.startswith(self.only)
 
-    def report_times(self, size: str) -> None:
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "report_figures.py"), self.args.database_url,
-             "--runs", str(self.args.rounds)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        whole = re.search(r"report: median ([0-9.]+) s \(range ([0-9.]+)-([0-9.]+)", done.stdout)
-        counts = re.search(r"status counts: median ([0-9.]+) s", done.stdout)
-        report = self.table.figure(f"report, all figures ({size})", "s", target="≤ 2 s")
-        report.bound = Bound(2.0)
-        if whole:
-            report.values += [float(whole.group(i)) for i in (1, 2, 3)][:1]
-            report.note = f"range {whole.group(2)}-{whole.group(3)} s"
-        status = self.table.figure(f"report, status counts ({size})", "s", target="≤ 0.3 s")
-        status.bound = Bound(0.3)
-        if counts:
-            status.values.append(float(counts.group(1)))
-
     def warm_hit(self, port: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for path in (f"/query?sno={HIT_SNO}", f"/track/{HIT_SNO}"):
@@ -137,7 +119,9 @@ class Bench:
             stored = self.dataset.stored_orders()
             print(f"{stored:,} orders stored (phase {label})", flush=True)
             if self.wanted("report"):
-                self.report_times(label)
+                report_times(self.table, self.args.database_url, self.args.rounds, label)
+            if self.wanted("lane stats"):
+                lane_times(self.table, self.args.database_url, self.args.rounds, label)
             last = index == len(sizes) - 1
             with ExitStack() as stack:
                 log = self.home / "serve.log"

@@ -21,6 +21,8 @@ QUERY_KEYS = [
     "sno",
     "tracking_status",
     "estimated_delivery",
+    "estimated_delivery_window",
+    "estimate_source",
     "current_location",
     "details",
     "recipient",

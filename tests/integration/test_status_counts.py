@@ -421,10 +421,10 @@ def test_a_recount_makes_the_rows_a_writer_between_rowless_places_waits_on(
     repository = SqlShipmentRepository(mariadb_engine)
     moving = [
         shipment
-        for shipment in repository.add_many(generated_orders(20, seed=11, now=NOW))
+        for shipment in repository.add_many(generated_orders(40, seed=11, now=NOW))
         if shipment.current_status is Status.IN_TRANSIT
     ][:3]
-    assert moving, "the seed leaves orders in transit"
+    assert len(moving) == 3, "the seed leaves orders in transit"
     with mariadb_engine.begin() as connection:  # two places added by hand: no rows
         connection.execute(insert(locations), [
             {"id": key, "title": f"站{key}", "city": "臺北市", "address": "路1號",

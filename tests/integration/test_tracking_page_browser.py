@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -92,6 +93,12 @@ def _submitted(driver: Any, submit: Any) -> None:
     _wait(driver, 10, lambda d: d.execute_script("return document.readyState") == "complete")
 
 
+def _days_zh(first: date, last: date) -> str:
+    """How the page writes a span of days in Chinese: 12月9日至11日, 11月30日至12月2日."""
+    end = f"{last.day}日" if last.month == first.month else f"{last.month}月{last.day}日"
+    return f"{first.month}月{first.day}日至{end}"
+
+
 def _text(driver: Any, element_id: str) -> str:
     return str(driver.find_element(_by("ID"), element_id).text)
 
@@ -115,6 +122,9 @@ def test_a_person_finds_a_parcel_by_its_number(site: Site, browser: Any) -> None
     estimate = _text(browser, "estimate")
     assert estimate.startswith("預計"), estimate
     assert estimate.endswith("送達"), estimate
+    window = site.json(f"/query?sno={sno}")["estimated_delivery_window"]
+    first, last = (date.fromisoformat(window[end]) for end in ("earliest", "latest"))
+    assert _text(browser, "estimate-window") == f"十次有九次在{_days_zh(first, last)}間送達"
     recipient = site.json(f"/query?sno={sno}")["recipient"]
     assert _text(browser, "recipient") == (
         f"{recipient['name']} · {recipient['phone']}\n{recipient['address']}"
@@ -149,6 +159,9 @@ def test_english_is_asked_for_once_and_kept(site: Site, browser: Any) -> None:
     assert browser.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == "en"
     assert _text(browser, "status") == "In Transit"
     assert _text(browser, "estimate").startswith("Arrives ")
+    window = _text(browser, "estimate-window")
+    assert window.startswith("arrives "), window
+    assert window.endswith(", nine times in ten"), window
     _submitted(browser, browser.find_element(_by("CSS_SELECTOR"), "a.switch").click)
     _wait(
         browser,

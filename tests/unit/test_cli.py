@@ -41,6 +41,7 @@ def _command(path: tuple[str, ...]) -> click.Command:
 
 def test_the_commands_are_those_of_the_readme() -> None:
     assert COMMANDS == [
+        ("backtest-estimate",),
         ("ingest",),
         ("keys",),
         ("keys", "create"),
@@ -176,7 +177,11 @@ def test_an_instant_keeps_its_offset() -> None:
     [
         (("migrate",), {}),
         (("recount",), {}),
-        (("seed",), {"orders": 100, "seed": None, "workers": None, "batch_size": 5_000}),
+        (
+            ("seed",),
+            {"orders": 100, "seed": None, "workers": None, "batch_size": 5_000, "days": 14},
+        ),
+        (("backtest-estimate",), {"train_until": None, "test_until": None, "as_json": False}),
         (("serve",), {"host": None, "port": None}),
         (("run",), {"host": None, "port": None, "no_scheduler": False}),
         (("report",), {"slot": None}),

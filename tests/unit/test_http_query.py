@@ -42,6 +42,8 @@ def test_query_answers_the_original_shape(client: FlaskClient, container: Contai
         "sno",
         "tracking_status",
         "estimated_delivery",
+        "estimated_delivery_window",
+        "estimate_source",
         "current_location",
         "details",
         "recipient",
@@ -60,6 +62,10 @@ def test_query_answers_the_original_shape(client: FlaskClient, container: Contai
         assert detail["timestamp"].startswith(detail["date"])
         assert detail["location_title"].endswith("物流中心")
     assert len(body["estimated_delivery"]) == 10
+    window = body["estimated_delivery_window"]
+    assert window["earliest"] <= body["estimated_delivery"] <= window["latest"]
+    assert window["confidence"] == 0.9
+    assert body["estimate_source"] == "rule"  # no lane has 30 deliveries here
 
 
 def test_chinese_text_is_sent_as_utf8_not_escapes(

@@ -29,6 +29,7 @@ from logistic.adapters.memory import (
     MemoryRateLimiter,
     MemoryShipmentRepository,
 )
+from logistic.adapters.memory_lanes import MemoryLaneHistory
 from logistic.adapters.memory_metrics import MemoryMetricsStore
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
@@ -36,6 +37,7 @@ from logistic.adapters.prometheus_files import PrometheusFiles
 from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.sql.cache_generations import SqlCacheGenerations
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
+from logistic.adapters.sql.lanes import SqlLaneHistory
 from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade as upgrade_schema
 from logistic.adapters.sql.report_figures import SqlReportFigures
@@ -45,6 +47,7 @@ from logistic.container import backends
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.language import Language
 from logistic.services.access import Access
+from logistic.services.backtesting import Backtesting
 from logistic.services.batch_lookup import BatchLookup
 from logistic.services.dashboard import Dashboard
 from logistic.services.disclosure import Disclosure
@@ -53,6 +56,7 @@ from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
 from logistic.services.ingest import Ingest
+from logistic.services.lane_estimates import LaneEstimates
 from logistic.services.locations import Locations
 from logistic.services.metering import FAMILIES, Meter
 from logistic.services.metrics_publisher import MetricsPublisher
@@ -126,6 +130,15 @@ class Container(containers.DeclarativeContainer):
     # Its pools come from a child process, at its first contact (FakerContacts).
     contacts = providers.ThreadSafeSingleton(FakerContacts)
 
+    # The lanes' transit times: learned at every report slot, shown in every estimate.
+    lanes = providers.ThreadSafeSingleton(SqlLaneHistory, engine)
+    lane_estimates = providers.ThreadSafeSingleton(
+        LaneEstimates, lanes, clock, settings.provided.timezone
+    )
+    backtesting = providers.Factory(
+        Backtesting, lanes, locations, clock, settings.provided.timezone
+    )
+
     cache_generations = providers.ThreadSafeSingleton(SqlCacheGenerations, engine)
     freshness = providers.ThreadSafeSingleton(
         backends.freshness, settings, redis, cache, cache_generations, wall_clock, redis_breaker
@@ -143,6 +156,7 @@ class Container(containers.DeclarativeContainer):
         page_languages=tuple(Language),
         freshness=freshness,
         meter=meter,
+        estimates=lane_estimates,
     )
     batch_lookup = providers.ThreadSafeSingleton(
         BatchLookup,
@@ -254,6 +268,7 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.object_store.override(providers.Object(MemoryObjectStore()))
     container.report_lock.override(providers.Object(MemoryLock(clock)))
     container.report_figures.override(providers.Object(MemoryReportFigures(shipments, catalog)))
+    container.lanes.override(providers.Object(MemoryLaneHistory(shipments)))
     container.cache.override(providers.Object(MemoryCache(clock)))
     container.idempotency_keys.override(providers.Object(MemoryIdempotencyKeys()))
     container.api_keys.override(providers.Object(MemoryApiKeys()))

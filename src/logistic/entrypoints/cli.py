@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Concatenate, NoReturn, ParamSpec, TextIO
 
 import click
@@ -26,12 +26,14 @@ from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError, ObjectStoreUnreachable
 from logistic.entrypoints import logs
 from logistic.entrypoints.backfill import ingest_lines
+from logistic.entrypoints.backtest_report import backtest_json, backtest_text
 from logistic.entrypoints.metrics_port import serve_metrics
-from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
+from logistic.entrypoints.option_types import ClockSpeed, DayOrInstant, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.seeders import default_workers, seed_orders
 from logistic.entrypoints.server import Server
-from logistic.services.seeding import BATCH_SIZE
+from logistic.services.backtesting import HELD_OUT
+from logistic.services.seeding import BATCH_SIZE, SEED_WINDOW
 
 DEMO_ORDERS = 100
 SCHEDULER_STOP_SECONDS = 30
@@ -130,14 +132,25 @@ def recount(container: Container) -> None:
     default=BATCH_SIZE,
     help=f"orders per transaction (default {BATCH_SIZE})",
 )
+@click.option(
+    "--days",
+    type=WholeNumber(least=1),
+    default=SEED_WINDOW.days,
+    help=f"create the orders over this many days up to now (default {SEED_WINDOW.days})",
+)
 @_with_container
 def seed(
-    container: Container, orders: int, seed: int | None, workers: int | None, batch_size: int
+    container: Container,
+    orders: int,
+    seed: int | None,
+    workers: int | None,
+    batch_size: int,
+    days: int,
 ) -> None:
     without_database_timeout(container)
     _migrate(container)
     workers = workers or default_workers(container.settings().embedded)
-    seed_orders(container, orders, seed, workers, batch_size)
+    seed_orders(container, orders, seed, workers, batch_size, window=timedelta(days=days))
 
 
 def _address_options(command: Callable[Options, None]) -> Callable[Options, None]:
@@ -252,7 +265,12 @@ def scheduler(
         logging.getLogger(__name__).warning(
             "scheduler not ready: %s; due reports are tried again as failed ones", error
         )
-    produced = ReportScheduler(reports, container.clock(), container.settings().report_grace)
+    produced = ReportScheduler(
+        reports,
+        container.clock(),
+        container.settings().report_grace,
+        lanes=container.lane_estimates(),
+    )
     stop_on_signals(produced)
     publisher.start()
     exposer = None
@@ -266,6 +284,46 @@ def scheduler(
         publisher.stop()
         if exposer is not None:
             exposer.shutdown()
+
+
+def _instant(day_or_instant: date | datetime | None, zone: tzinfo) -> datetime | None:
+    if day_or_instant is None or isinstance(day_or_instant, datetime):
+        return day_or_instant
+    return datetime.combine(day_or_instant, time(), tzinfo=zone)
+
+
+@logistic.command(
+    "backtest-estimate",
+    help="score the lane estimate on held-out delivered orders against the fixed rule",
+)
+@click.option(
+    "--train-until",
+    type=DayOrInstant(),
+    default=None,
+    help="learn from deliveries up to here (default: 14 days before --test-until)",
+)
+@click.option(
+    "--test-until",
+    type=DayOrInstant(),
+    default=None,
+    help="test on orders created after --train-until and delivered by here (default: now)",
+)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@_with_container
+def backtest_estimate(
+    container: Container,
+    train_until: date | datetime | None,
+    test_until: date | datetime | None,
+    as_json: bool,
+) -> None:
+    zone = container.settings().timezone
+    tested = _instant(test_until, zone) or container.clock().now()
+    trained = _instant(train_until, zone) or tested - HELD_OUT
+    result = container.backtesting().run(trained, tested)
+    if as_json:
+        print(backtest_json(result), flush=True)
+        return
+    print(backtest_text(result, trained.isoformat(), tested.isoformat()), flush=True)
 
 
 @logistic.group(help="API keys (stored as SHA-256 digests)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 import click
 
@@ -66,3 +66,25 @@ class Instant(click.ParamType[datetime]):
         if instant.tzinfo is None:
             self.fail(f"give the instant an offset, e.g. {value}+08:00", param, ctx)
         return instant
+
+
+class DayOrInstant(click.ParamType[date | datetime]):
+    """A day (YYYY-MM-DD: its start, in the service's zone) or an instant with its offset."""
+
+    name = "date"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> date | datetime:
+        if isinstance(value, date):
+            return value
+        text = str(value)
+        try:
+            if len(text) == len("2026-12-06"):
+                return date.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"not a date (YYYY-MM-DD) nor an ISO 8601 instant: {text!r}", param, ctx)
+        if moment.tzinfo is None:
+            self.fail(f"give the instant an offset, e.g. {text}+08:00", param, ctx)
+        return moment

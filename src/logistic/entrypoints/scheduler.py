@@ -7,6 +7,9 @@ its time, at start-up, and after any pause (a laptop sleep, a long GC, a
 restart) alike, a fixed clock drives it in tests, and a travelling clock
 replays a day in a minute. Replicas share the lock and the store, so one
 produces a slot and the others find it taken or already published.
+
+At every slot the lanes' transit-time stats are recomputed too (as of the slot's
+start), once: a replica that finds them as recent leaves them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from attrs import frozen
 from logistic.domain.errors import DomainError
 from logistic.domain.report_slot import ReportSlot, due_slots
 from logistic.ports.clock import Clock
+from logistic.services.lane_estimates import LaneEstimates
 from logistic.services.reports import Publication, Reports
 
 log = logging.getLogger(__name__)
@@ -58,8 +62,11 @@ class ReportScheduler:
         backoff: Backoff = Backoff(),
         cooldown: timedelta = COOLDOWN,
         pause: Callable[[float], object] | None = None,
+        lanes: LaneEstimates | None = None,
     ) -> None:
         self._reports = reports
+        self._lanes = lanes
+        self._lanes_resting_until: datetime | None = None
         self._clock = clock
         self._grace = grace
         self._backoff = backoff
@@ -89,6 +96,30 @@ class ReportScheduler:
             if slot in self._done or self._resting_until.get(slot, now) > now:
                 continue
             self._produce(slot)
+        self._refresh_lanes(now)
+
+    def _refresh_lanes(self, now: datetime) -> None:
+        """The lane stats as of the latest slot's start, unless they are; a failure rests
+        for the cooldown, then the next tick tries again."""
+        if self._lanes is None or self.stopping:
+            return
+        if self._lanes_resting_until is not None and self._lanes_resting_until > now:
+            return
+        slot = ReportSlot.at(now, self._reports.zone)
+        try:
+            self._lanes.keep_up(slot.starts_at_utc)
+        except Exception as error:
+            trace = None if isinstance(error, DomainError) else error
+            log.warning(
+                "lane stats of slot %s failed; trying again in %s: %s",
+                slot.name,
+                self._cooldown,
+                error,
+                exc_info=trace,
+            )
+            self._lanes_resting_until = now + self._cooldown
+            return
+        self._lanes_resting_until = None
 
     def run(self) -> None:
         """Tick once a second until `stop` (or SIGTERM/SIGINT, see `stop_on_signals`)."""

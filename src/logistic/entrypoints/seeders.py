@@ -17,12 +17,20 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from multiprocessing.util import Finalize
 from typing import TextIO
 
 from logistic.container import Container, container_from_environment, without_database_timeout
 from logistic.entrypoints.progress import Progress
-from logistic.services.seeding import BATCH_SIZE, Batch, Seeding, SeedPlan, random_seed
+from logistic.services.seeding import (
+    BATCH_SIZE,
+    SEED_WINDOW,
+    Batch,
+    Seeding,
+    SeedPlan,
+    random_seed,
+)
 
 # This worker process's own service, built once when the worker starts.
 _worker_seeding: Seeding | None = None
@@ -40,6 +48,7 @@ def seed_orders(
     workers: int = 1,
     batch_size: int = BATCH_SIZE,
     out: TextIO | None = None,
+    window: timedelta = SEED_WINDOW,
 ) -> int:
     """Make sure at least `orders` orders are stored; returns how many were added.
 
@@ -47,7 +56,7 @@ def seed_orders(
     """
     out = out if out is not None else sys.stdout
     seeding = container.seeding()
-    plan = seeding.plan(orders, batch_size)
+    plan = seeding.plan(orders, batch_size, window)
     if plan.missing == 0:
         print(f"{plan.stored:,} orders are stored ({orders:,} wanted): none added", file=out)
         return 0

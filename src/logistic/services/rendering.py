@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
 
-from logistic.domain.estimate import estimated_delivery
+from logistic.domain.estimate import WINDOW_CONFIDENCE, Estimate
 from logistic.domain.model import Location, Recipient, Shipment, TrackingEvent
 
 # Chinese text travels as UTF-8, not as \u escapes, as the original's clients expect.
@@ -51,14 +51,21 @@ def recipient_document(recipient: Recipient) -> dict[str, Any]:
 
 
 def tracking_document(
-    shipment: Shipment, locations: Mapping[int, Location], zone: tzinfo
+    shipment: Shipment, locations: Mapping[int, Location], zone: tzinfo, estimate: Estimate
 ) -> dict[str, Any]:
-    """The /query body: the shape of the original's example, plus each detail's timestamp."""
+    """The /query body: the shape of the original's example, plus each detail's timestamp
+    and the estimate's window and source."""
     current = shipment.current_location_id
     return {
         "sno": str(shipment.sno),
         "tracking_status": str(shipment.current_status) if shipment.current_status else None,
-        "estimated_delivery": estimated_delivery(shipment, zone).isoformat(),
+        "estimated_delivery": estimate.delivery.isoformat(),
+        "estimated_delivery_window": {
+            "earliest": estimate.earliest.isoformat(),
+            "latest": estimate.latest.isoformat(),
+            "confidence": WINDOW_CONFIDENCE,
+        },
+        "estimate_source": estimate.source.value,
         "current_location": _location(locations.get(current) if current is not None else None),
         "details": [_detail(event, locations, zone) for event in shipment.events],
         "recipient": recipient_document(shipment.recipient),

@@ -51,20 +51,21 @@ class Batch:
     """`size` new orders, the first of which is order number `start` (from 0) of the target.
 
     Order number p is created at ((p mod sweep) + a random fraction) / sweep of
-    the way through SEED_WINDOW, which ends now.
+    the way through `window` (SEED_WINDOW unless asked), which ends now.
     """
 
     start: int
     size: int
     sweep: int = SWEEP
+    window: timedelta = SEED_WINDOW
 
     def rng(self, seed: int) -> random.Random:
         return random.Random(f"{seed}:{self.start}")
 
     def creation_times(self, rng: random.Random, now: datetime) -> list[datetime]:
-        window_start = now.astimezone(UTC) - SEED_WINDOW  # elapsed time, not a wall clock
+        window_start = now.astimezone(UTC) - self.window  # elapsed time, not a wall clock
         return [
-            window_start + SEED_WINDOW * ((position % self.sweep + rng.random()) / self.sweep)
+            window_start + self.window * ((position % self.sweep + rng.random()) / self.sweep)
             for position in range(self.start, self.start + self.size)
         ]
 
@@ -76,6 +77,7 @@ class SeedPlan:
     wanted: int
     stored: int
     batch_size: int = BATCH_SIZE
+    window: timedelta = SEED_WINDOW
 
     @property
     def missing(self) -> int:
@@ -84,7 +86,7 @@ class SeedPlan:
     def batches(self) -> Iterator[Batch]:
         sweep = max(min(SWEEP, self.wanted), 1)
         for start in range(self.stored, self.wanted, self.batch_size):
-            yield Batch(start, min(self.batch_size, self.wanted - start), sweep)
+            yield Batch(start, min(self.batch_size, self.wanted - start), sweep, self.window)
 
 
 class Seeding:
@@ -105,13 +107,17 @@ class Seeding:
         self._tracking = tracking
         self._cache_warned = False
 
-    def plan(self, orders: int, batch_size: int = BATCH_SIZE) -> SeedPlan:
-        """What it takes for at least `orders` orders to be stored."""
+    def plan(
+        self, orders: int, batch_size: int = BATCH_SIZE, window: timedelta = SEED_WINDOW
+    ) -> SeedPlan:
+        """What it takes for at least `orders` orders, created over `window`, to be stored."""
         if orders < 0:
             raise InvalidInput("the number of orders cannot be negative")
         if batch_size < 1:
             raise InvalidInput("a batch holds at least one order")
-        return SeedPlan(orders, self._shipments.count(), batch_size)
+        if window <= timedelta():
+            raise InvalidInput("orders are created over a window of at least a day")
+        return SeedPlan(orders, self._shipments.count(), batch_size, window)
 
     def stored(self) -> int:
         return self._shipments.count()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta, tzinfo
 
 from logistic.domain.errors import CacheUnavailable, ShipmentNotFound
+from logistic.domain.estimate import Estimate, estimate
 from logistic.domain.model import Shipment
 from logistic.domain.privacy import anonymized
 from logistic.ports.cache import Cache
@@ -18,6 +19,7 @@ from logistic.ports.repositories import ShipmentRepository
 from logistic.services.cache_warnings import warning_level
 from logistic.services.etag import tagged, untagged
 from logistic.services.freshness import Freshness
+from logistic.services.lane_estimates import LaneEstimates
 from logistic.services.locations import Locations
 from logistic.services.metering import CACHE_LOOKUPS, SILENT, Meter
 from logistic.services.rendering import to_json_bytes, tracking_document
@@ -81,6 +83,7 @@ class Tracking:
         page_languages: Sequence[str] = (),
         freshness: Freshness | None = None,
         meter: Meter = SILENT,
+        estimates: LaneEstimates | None = None,
     ) -> None:
         self._meter = meter
         self._shipments = shipments
@@ -90,6 +93,7 @@ class Tracking:
         self._ttl = ttl
         self._negative_ttl = negative_ttl
         self._page_languages = tuple(page_languages)
+        self._estimates = estimates
         self._pending_deletes: dict[str, None] = {}
         self._lock = threading.Lock()
         self._freshness = freshness
@@ -101,9 +105,18 @@ class Tracking:
             return max(self._ttl, TERMINAL_TTL)
         return self._ttl
 
+    def estimate(self, shipment: Shipment) -> Estimate:
+        """The estimate its body shows: the lane's, else (no lanes given) the fixed rule."""
+        if self._estimates is None:
+            return estimate(shipment, None, self._zone)
+        return self._estimates.estimate(shipment)
+
     def render(self, shipment: Shipment, view: View) -> bytes:
         shown = shipment if view is View.FULL else anonymized(shipment)
-        return to_json_bytes(tracking_document(shown, self._locations.by_id(), self._zone))
+        document = tracking_document(
+            shown, self._locations.by_id(), self._zone, self.estimate(shipment)
+        )
+        return to_json_bytes(document)
 
     def servable_key(self, sno: int, view: View = View.MASKED) -> str | None:
         """The cache key of this body, unless it awaits its delete (then it may be stale)."""

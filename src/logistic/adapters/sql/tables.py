@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,7 +101,8 @@ orders = Table(
     # see adapters/sql/snapshot.py): a /query miss reads this row alone.
     Column("snapshot", Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"), nullable=True),
     # With created_at and promised_by inside, the report figures read these three
-    # indexes alone (see adapters/sql/report_figures.py).
+    # indexes alone (see adapters/sql/report_figures.py); with the lane, the lane
+    # stats read the last one alone (migration 0013, adapters/sql/lanes.py).
     Index(
         "ix_orders_current_status_last_event_at_created_at",
         "current_status",
@@ -114,7 +116,12 @@ orders = Table(
         "current_status",
     ),
     Index(
-        "ix_orders_delivered_at_created_at_promised_by", "delivered_at", "created_at", "promised_by"
+        "ix_orders_delivered_at_lanes",
+        "delivered_at",
+        "created_at",
+        "promised_by",
+        "origin_id",
+        "destination_id",
     ),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
@@ -217,6 +224,23 @@ idempotency_keys = Table(
         "body", LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb"), nullable=True
     ),
     Index("ix_idempotency_keys_claimed_at", "claimed_at"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# Each lane's transit-time percentiles, rewritten whole at every report slot (migration
+# 0013, adapters/sql/lanes.py).
+lane_stats = Table(
+    "lane_stats",
+    metadata,
+    Column("origin_id", Integer, nullable=False),
+    Column("destination_id", Integer, nullable=False),
+    Column("deliveries", BigInteger, nullable=False),
+    Column("p05_hours", Float().with_variant(mysql.DOUBLE(), "mysql", "mariadb"), nullable=False),
+    Column("p50_hours", Float().with_variant(mysql.DOUBLE(), "mysql", "mariadb"), nullable=False),
+    Column("p95_hours", Float().with_variant(mysql.DOUBLE(), "mysql", "mariadb"), nullable=False),
+    Column("computed_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("origin_id", "destination_id"),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 
-from logistic.domain.estimate import estimated_delivery
+from logistic.domain.estimate import Estimate
 from logistic.domain.language import Language
 from logistic.domain.model import Location, Shipment
 from logistic.domain.privacy import anonymized
@@ -58,7 +58,9 @@ class PageRenderer:
         locations: Locations,
         zone: ZoneInfo,
         refresh: timedelta,
+        estimate: Callable[[Shipment], Estimate],
     ) -> None:
+        self._estimate_of = estimate
         self._templates = templates
         self._assets = assets
         self._locations = locations
@@ -79,6 +81,7 @@ class PageRenderer:
         place = locations.get(shipment.current_location_id or 0)
         terminal = status is not None and status.is_terminal
         last = shipment.events[-1] if shipment.events else None
+        estimate = self._estimate_of(shipment)
         content = {
             "sno": shipment.sno,
             "status": status.value if status else "",
@@ -86,8 +89,9 @@ class PageRenderer:
             "explanation": words.explanations[status] if status else "",
             "setback": status in SETBACKS,
             "rail": self._rail(shipment, words),
-            "estimate": self._estimate(shipment, words),
-            "estimate_iso": estimated_delivery(shipment, self._zone).isoformat(),
+            "estimate": self._estimate(shipment, estimate, words),
+            "estimate_iso": estimate.delivery.isoformat(),
+            "window": self._window(shipment, estimate, words),
             "place": place,
             "history": self._history(shipment, words, locations),
             "recipient": shown.recipient,
@@ -171,8 +175,17 @@ class PageRenderer:
             )
         return history
 
-    def _estimate(self, shipment: Shipment, words: Wording) -> str:
-        day = words.day(estimated_delivery(shipment, self._zone))
+    def _window(self, shipment: Shipment, estimate: Estimate, words: Wording) -> str:
+        """The days it arrives in nine times in ten, while it is on its way ("" else)."""
+        status = shipment.current_status
+        if (status is not None and status.is_terminal) or status is Status.EXCEPTION:
+            return ""
+        if estimate.earliest == estimate.latest:
+            return ""
+        return words.text["window"].format(days=words.days(estimate.earliest, estimate.latest))
+
+    def _estimate(self, shipment: Shipment, estimate: Estimate, words: Wording) -> str:
+        day = words.day(estimate.delivery)
         status = shipment.current_status
         if status is Status.DELIVERED:
             return words.text["delivered_on"].format(day=day)

@@ -49,7 +49,13 @@ def install(app: Flask, container: Container) -> None:
     settings = container.settings()
     served = Assets()
     renderer = PageRenderer(
-        environment(), served, container.locations(), settings.timezone, settings.page_refresh
+        environment(),
+        served,
+        container.locations(),
+        settings.timezone,
+        settings.page_refresh,
+        # Looked up at each page: a test may put another tracking service in place later.
+        lambda shipment: container.tracking().estimate(shipment),
     )
     app.extensions["logistic.assets"] = served
     app.extensions["logistic.pages"] = tracking_pages = TrackingPages(container, renderer)

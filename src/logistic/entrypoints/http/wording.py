@@ -33,6 +33,16 @@ class Wording:
             return f"{day.month}月{day.day}日（{_WEEKDAYS_ZH[day.weekday()]}）"
         return f"{_WEEKDAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]}"
 
+    def days(self, first: date, last: date) -> str:
+        """A span of days in words: 12月9日至11日, 9–11 December (months named when they differ)."""
+        if self.language is Language.ZH_HANT:
+            end = f"{last.day}日" if last.month == first.month else f"{last.month}月{last.day}日"
+            return f"{first.month}月{first.day}日至{end}"
+        month = _MONTHS_EN[last.month - 1]
+        if first.month == last.month:
+            return f"{first.day}–{last.day} {month}"
+        return f"{first.day} {_MONTHS_EN[first.month - 1]} – {last.day} {month}"
+
     def moment(self, moment: datetime) -> str:
         """A local date and time, short: 2026年11月24日 04:03, 24 Nov 2026, 04:03."""
         if self.language is Language.ZH_HANT:
@@ -59,6 +69,7 @@ CHINESE = Wording(
         "step_ahead": "（尚未進行）",
         "estimate": "預計送達",
         "arrives": "預計{day}送達",
+        "window": "十次有九次在{days}間送達",
         "due_late": "原預計{day}送達，可能延遲",
         "was_due": "原預計{day}送達",
         "delivered_on": "已於{day}送達",
@@ -136,6 +147,7 @@ ENGLISH = Wording(
         "step_ahead": "(not yet)",
         "estimate": "Estimated delivery",
         "arrives": "Arrives {day}",
+        "window": "arrives {days}, nine times in ten",
         "due_late": "Was due {day}; it may be late",
         "was_due": "Was due {day}",
         "delivered_on": "Delivered {day}",
