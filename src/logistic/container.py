@@ -32,11 +32,17 @@ from logistic.adapters.memory import (
 )
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
+from logistic.adapters.memory_webhooks import (
+    MemoryResolver,
+    MemoryWebhookOutbox,
+    MemoryWebhookSubscriptions,
+)
 from logistic.adapters.redis_cache import RedisCache
 from logistic.adapters.redis_client import RedisLike, redis_client
 from logistic.adapters.redis_counted_cache import RedisCountedCache
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
+from logistic.adapters.socket_resolver import SocketResolver
 from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.locations import SqlLocationCatalog
@@ -44,6 +50,8 @@ from logistic.adapters.sql.migrate import upgrade as upgrade_schema
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.status_counts import recount as recount_orders
+from logistic.adapters.sql.webhook_outbox import SqlWebhookOutbox
+from logistic.adapters.sql.webhook_subscriptions import SqlWebhookSubscriptions
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.language import Language
 from logistic.ports.cache import Cache, CountedCache
@@ -51,9 +59,11 @@ from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
 from logistic.ports.rate_limiter import RateLimiter
+from logistic.ports.webhook_sender import WebhookSender
 from logistic.services.access import Access
 from logistic.services.batch_lookup import BatchLookup
 from logistic.services.disclosure import Disclosure
+from logistic.services.dispatch import Dispatcher, DispatchSettings
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
@@ -64,6 +74,8 @@ from logistic.services.rate_limit import Quota, Throttle
 from logistic.services.reports import Reports
 from logistic.services.seeding import Seeding
 from logistic.services.tracking import Tracking
+from logistic.services.webhook_subscribers import Subscribers
+from logistic.services.webhooks import Webhooks
 from logistic.settings import Settings
 
 
@@ -148,6 +160,29 @@ def _report_lock(settings: Settings, client: RedisLike | None, clock: Clock) -> 
     return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
 
 
+def _webhook_sender(settings: Settings, clock: Clock) -> Iterator[WebhookSender]:
+    # Imported only here: httpx is for the dispatcher, not every server worker.
+    from logistic.adapters.http_webhook_sender import HttpWebhookSender
+
+    sender = HttpWebhookSender(
+        clock.now,
+        timeout_s=settings.webhooks.timeout.total_seconds(),
+        connections=settings.webhooks.workers,
+    )
+    yield sender
+    sender.close()
+
+
+def _dispatch_settings(settings: Settings) -> DispatchSettings:
+    webhooks = settings.webhooks
+    return DispatchSettings(
+        workers=webhooks.workers,
+        per_endpoint=webhooks.per_endpoint,
+        lease=webhooks.lease,
+        schedule=webhooks.schedule,
+    )
+
+
 def _readiness(
     engine: Engine,
     primary_read_engine: Engine,
@@ -224,6 +259,34 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
         negative_ttl=settings.provided.negative_cache_ttl,
     )
+    webhook_subscriptions = providers.ThreadSafeSingleton(SqlWebhookSubscriptions, engine)
+    webhook_outbox = providers.ThreadSafeSingleton(SqlWebhookOutbox, engine)
+    host_resolver = providers.ThreadSafeSingleton(SocketResolver)
+    subscribers = providers.ThreadSafeSingleton(
+        Subscribers,
+        subscriptions=webhook_subscriptions,
+        tracking=tracking,
+        clock=clock,
+        ttl=settings.provided.webhooks.provided.cache_ttl,
+    )
+    webhooks = providers.ThreadSafeSingleton(
+        Webhooks,
+        subscriptions=webhook_subscriptions,
+        outbox=webhook_outbox,
+        subscribers=subscribers,
+        resolver=host_resolver,
+        clock=clock,
+        allow_http=settings.provided.webhooks.provided.allow_http,
+        allow_private=settings.provided.webhooks.provided.allow_private,
+    )
+    webhook_sender = providers.Resource(_webhook_sender, settings, clock)
+    dispatcher = providers.Factory(
+        Dispatcher,
+        outbox=webhook_outbox,
+        sender=webhook_sender,
+        clock=clock,
+        settings=providers.Callable(_dispatch_settings, settings),
+    )
     fake_orders = providers.ThreadSafeSingleton(
         FakeOrders,
         shipments=shipments,
@@ -232,9 +295,15 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         zone=settings.provided.timezone,
         tracking=tracking,
+        subscribers=subscribers,
     )
     recording = providers.ThreadSafeSingleton(
-        Recording, shipments=shipments, locations=locations, tracking=tracking, clock=clock
+        Recording,
+        shipments=shipments,
+        locations=locations,
+        tracking=tracking,
+        clock=clock,
+        subscribers=subscribers,
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(
@@ -288,7 +357,9 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     )
     clock = FixedClock(now) if now is not None else SystemClock()
     container.clock.override(providers.Object(clock))
-    shipments = MemoryShipmentRepository()
+    subscriptions = MemoryWebhookSubscriptions()
+    outbox = MemoryWebhookOutbox(subscriptions)
+    shipments = MemoryShipmentRepository(outbox)
     catalog = MemoryLocationCatalog(LOGISTICS_CENTERS)
     container.shipments.override(providers.Object(shipments))
     container.query_shipments.override(container.shipments)  # follows later overrides too
@@ -302,4 +373,7 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.rate_limiter.override(providers.Object(MemoryRateLimiter()))
     container.readiness.override(providers.Object(Readiness({})))
     container.contacts.override(providers.Object(MemoryContacts()))
+    container.webhook_subscriptions.override(providers.Object(subscriptions))
+    container.webhook_outbox.override(providers.Object(outbox))
+    container.host_resolver.override(providers.Object(MemoryResolver()))
     return container

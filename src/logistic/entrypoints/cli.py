@@ -23,6 +23,7 @@ from logistic.container import Container, container_from_environment
 from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.errors import DomainError
+from logistic.entrypoints.dispatcher import deliver_until_stopped
 from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.seeders import default_workers, seed_orders
@@ -159,33 +160,43 @@ def serve(container: Container, host: str | None, port: int | None) -> None:
 )
 @_address_options
 @click.option("--no-scheduler", is_flag=True, help="serve without the report scheduler")
+@click.option("--no-dispatcher", is_flag=True, help="serve without the webhook dispatcher")
 @_with_container
-def run(container: Container, host: str | None, port: int | None, no_scheduler: bool) -> None:
+def run(
+    container: Container,
+    host: str | None,
+    port: int | None,
+    no_scheduler: bool,
+    no_dispatcher: bool,
+) -> None:
     _migrate(container)
     if container.shipments().count() == 0:
         seed_orders(container, DEMO_ORDERS)
     container.shutdown_resources()
-    if no_scheduler:
-        _serve(container, host, port)
-        return
-    with _scheduler_beside():
+    chosen = (("scheduler", no_scheduler), ("dispatcher", no_dispatcher))
+    with _beside([name for name, off in chosen if not off]):
         _serve(container, host, port)
 
 
 @contextmanager
-def _scheduler_beside() -> Iterator[None]:
-    # A child process, started before granian forks its workers: the master
-    # must hold no threads, and the scheduler must outlive no server.
-    child = subprocess.Popen([sys.executable, "-m", "logistic.entrypoints.cli", "scheduler"])
+def _beside(commands: Sequence[str]) -> Iterator[None]:
+    # Child processes, started before granian forks its workers: the master
+    # must hold no threads, and they must outlive no server.
+    children = [
+        subprocess.Popen([sys.executable, "-m", "logistic.entrypoints.cli", command])  # noqa: S603
+        for command in commands
+    ]
     try:
         yield
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=SCHEDULER_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=SCHEDULER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 @logistic.command(help="produce one report slot now, unless it exists")
@@ -226,6 +237,12 @@ def scheduler(container: Container, clock_start: datetime | None, clock_speed: f
     produced = ReportScheduler(reports, container.clock(), container.settings().report_grace)
     stop_on_signals(produced)
     produced.run()
+
+
+@logistic.command(help="deliver webhook messages from the outbox (runs until stopped)")
+@_with_container
+def dispatcher(container: Container) -> None:
+    deliver_until_stopped(container)
 
 
 @logistic.group(help="API keys (stored as SHA-256 digests)")

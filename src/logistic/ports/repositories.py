@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -8,7 +8,12 @@ from attrs import frozen
 
 from logistic.domain.history import PlannedShipment
 from logistic.domain.model import Contact, Location, Shipment, TrackingEvent
+from logistic.domain.webhook import NewMessage
 from logistic.ports.idempotency import WriteClaim
+
+# The webhook messages that report a stored shipment's change (see Webhooks.messages_for):
+# called inside the writing transaction, and what it returns is stored in the same one.
+MessagesFor = Callable[[Shipment], Sequence[NewMessage]]
 
 
 @frozen
@@ -30,8 +35,13 @@ class ShipmentRepository(Protocol):
         current snapshot): the shipments found, by sno; unknown snos are left out."""
         ...
 
-    def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+    def add_many(
+        self, shipments: Sequence[NewShipment], messages: MessagesFor | None = None
+    ) -> list[Shipment]:
         """Store new shipments, their recipients and histories atomically.
+
+        `messages` is called with each stored shipment; the webhook messages it returns
+        are written in the same transaction (none when the shipments are not stored).
 
         Every shipment gets a fresh sno that no concurrent caller can get; either all
         are stored or none is (StorageUnavailable is raised and nothing is written).
@@ -53,8 +63,12 @@ class ShipmentRepository(Protocol):
         event: TrackingEvent,
         expected_events: int,
         claim: WriteClaim | None = None,
+        messages: MessagesFor | None = None,
     ) -> Shipment:
         """Append one event and update the shipment's current status and location, atomically.
+
+        `messages` is called with the updated shipment inside the transaction; the webhook
+        messages it returns are written in it too, so they exist exactly when the event does.
 
         `expected_events` is the history length the caller validated against; when another
         writer appended first, ConcurrentUpdate is raised and nothing is written.

@@ -29,11 +29,12 @@ from logistic.adapters.sql.tables import (
     recipients,
     tracking_events,
 )
+from logistic.adapters.sql.webhook_outbox import insert_messages
 from logistic.domain.errors import ConcurrentUpdate, LocationNotFound, ShipmentNotFound
 from logistic.domain.model import Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
-from logistic.ports.repositories import NewShipment
+from logistic.ports.repositories import MessagesFor, NewShipment
 
 # Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails;
 # or MariaDB rolls a transaction back to break a deadlock. Tried again, this many in all.
@@ -109,7 +110,9 @@ class SqlShipmentRepository:
     def get_many(self, snos: Sequence[int]) -> dict[int, Shipment]:
         return read_shipments(self._replica, self._reader, snos, self.get)
 
-    def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+    def add_many(
+        self, shipments: Sequence[NewShipment], messages: MessagesFor | None = None
+    ) -> list[Shipment]:
         """Numbers and stores a few shipments (a /fake request) in ONE transaction.
 
         A commit is a log flush, the dearest statement of a small batch: numbering
@@ -120,15 +123,18 @@ class SqlShipmentRepository:
         if not shipments:
             return []
 
-        def numbered_and_written(connection: Connection) -> tuple[list[Shipment], int]:
+        def numbered_and_written(connection: Connection) -> list[Shipment]:
             planned, first_event_id = _numbered(connection, shipments)
             insert_in_bulk(connection, planned, first_event_id)
-            return planned, first_event_id
+            stored = [
+                _with_event_ids(shipment, ids)
+                for shipment, ids in event_ids(planned, first_event_id)
+            ]
+            if messages is not None:
+                insert_messages(connection, [m for s in stored for m in messages(s)])
+            return stored
 
-        planned, first_event_id = self._writing(shipments, numbered_and_written)
-        return [
-            _with_event_ids(shipment, ids) for shipment, ids in event_ids(planned, first_event_id)
-        ]
+        return self._writing(shipments, numbered_and_written)
 
     def add_in_bulk(self, shipments: Sequence[NewShipment]) -> range:
         if not shipments:
@@ -172,6 +178,7 @@ class SqlShipmentRepository:
         event: TrackingEvent,
         expected_events: int,
         claim: WriteClaim | None = None,
+        messages: MessagesFor | None = None,
     ) -> Shipment:
         if not 0 < sno <= MAX_KEY:
             raise ShipmentNotFound(sno)
@@ -214,6 +221,8 @@ class SqlShipmentRepository:
                     place(None if before is None else before.location_id), place(event.location_id)
                 ),
             )
+            if messages is not None:
+                insert_messages(connection, messages(shipment))
         return shipment
 
     def event_count(self, sno: int) -> int | None:

@@ -15,6 +15,7 @@ from logistic.entrypoints.http.fast_path import FastPath
 from logistic.entrypoints.http.pages import install as install_pages
 from logistic.entrypoints.http.reports import reports
 from logistic.entrypoints.http.views import api
+from logistic.entrypoints.http.webhooks import webhooks
 
 
 class JsonResponse(Response):
@@ -34,6 +35,8 @@ def create_app(container: Container | None = None) -> Flask:
     app.register_blueprint(reports)
     app.register_blueprint(batch)
     app.register_blueprint(contract)
+    app.register_blueprint(webhooks)
+    guard(app, "webhooks", Scope.WEBHOOKS_WRITE)
     errors.register(app)
     install_pages(app, container)
     # Cached /query bodies skip Flask's own work (see fast_path.py).

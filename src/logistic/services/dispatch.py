@@ -1,0 +1,164 @@
+"""Delivering the outbox: claim due messages, post them signed, record what happened.
+
+A pool of workers posts; the loop that claims and records never waits on an endpoint.
+Each endpoint has at most `per_endpoint` messages in flight from this process, so a
+slow one takes that many workers, never the whole pool. Outcomes are recorded in
+batches: one transaction for all the answers that came in since the last.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from attrs import field, frozen
+
+from logistic.domain.errors import StorageUnavailable
+from logistic.domain.retry_schedule import RetrySchedule
+from logistic.domain.webhook import KEPT_FOR, Attempt, Delivery, MessageStatus
+from logistic.domain.webhook_signature import webhook_headers
+from logistic.ports.clock import Clock
+from logistic.ports.webhook_outbox import Outcome, WebhookOutbox
+from logistic.ports.webhook_sender import WebhookSender
+
+log = logging.getLogger(__name__)
+
+PURGE_EVERY = timedelta(hours=1)
+
+
+def outcome_of(
+    delivery: Delivery, attempt: Attempt, schedule: RetrySchedule, rng: random.Random
+) -> Outcome:
+    """Delivered on a 2xx; dead on a 410 or after the schedule's last attempt; else
+    failed, and due again after the schedule's next delay."""
+    if attempt.succeeded:
+        return Outcome(delivery, attempt, MessageStatus.DELIVERED, None)
+    if attempt.gone:
+        return Outcome(delivery, attempt, MessageStatus.DEAD, None)
+    delay = schedule.after_failure(delivery.message.attempts + 1, rng)
+    if delay is None:
+        return Outcome(delivery, attempt, MessageStatus.DEAD, None)
+    return Outcome(delivery, attempt, MessageStatus.FAILED, attempt.at + delay)
+
+
+@frozen
+class DispatchSettings:
+    workers: int = 32
+    per_endpoint: int = 8
+    # Longer than the sender's timeout: a claim must outlive the attempt it is for.
+    lease: timedelta = timedelta(seconds=60)
+    # How long the loop sleeps when nothing is due and nothing is in flight.
+    idle: timedelta = timedelta(milliseconds=100)
+    schedule: RetrySchedule = field(factory=RetrySchedule)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        outbox: WebhookOutbox,
+        sender: WebhookSender,
+        clock: Clock,
+        settings: DispatchSettings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._outbox = outbox
+        self._sender = sender
+        self._clock = clock
+        self._settings = settings or DispatchSettings()
+        self._rng = rng or random.Random()
+        # Marks this process's claims: an outcome is recorded only while its claim holds.
+        self._token = secrets.token_hex(8)
+        self._done: queue.Queue[Outcome] = queue.Queue()
+        self._in_flight: Counter[str] = Counter()
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        """Deliver until `stop` is called; then wait for the attempts under way."""
+        with ThreadPoolExecutor(self._settings.workers, "webhook") as pool:
+            next_purge = self._clock.now()
+            while not self._stop.is_set():
+                try:
+                    if self._clock.now() >= next_purge:
+                        purged = self._outbox.purge(self._clock.now() - KEPT_FOR)
+                        if purged:
+                            log.info("purged %d delivered or dead webhook messages", purged)
+                        next_purge = self._clock.now() + PURGE_EVERY
+                    claimed = self._claim()
+                except StorageUnavailable as error:
+                    log.warning("webhook outbox unavailable: %s", error)
+                    self._stop.wait(1.0)
+                    continue
+                for delivery in claimed:
+                    self._in_flight[delivery.message.subscription_id] += 1
+                    pool.submit(self._deliver, delivery)
+                self._record(wait=not claimed)
+            while sum(self._in_flight.values()):
+                self._record(wait=True)
+
+    def _claim(self) -> list[Delivery]:
+        settings = self._settings
+        free = settings.workers - sum(self._in_flight.values())
+        if free <= 0:
+            return []
+        busy = {key for key, count in self._in_flight.items() if count >= settings.per_endpoint}
+        now = self._clock.now()
+        claimed = self._outbox.claim(now, free, settings.lease, self._token, busy)
+        kept, returned = [], []
+        taken: Counter[str] = Counter()
+        for delivery in claimed:
+            endpoint = delivery.message.subscription_id
+            if self._in_flight[endpoint] + taken[endpoint] < settings.per_endpoint:
+                taken[endpoint] += 1
+                kept.append(delivery)
+            else:
+                returned.append(delivery)
+        self._outbox.release(returned, now)
+        return kept
+
+    def _deliver(self, delivery: Delivery) -> None:
+        message = delivery.message
+        try:
+            timestamp = int(self._clock.now().timestamp())
+            headers = webhook_headers(delivery.secrets, message.webhook_id, timestamp, message.body)
+            attempt = self._sender.post(delivery.url, headers, message.body)
+        except Exception as error:  # a worker must always report back
+            log.exception("sending %s failed", message.webhook_id)
+            attempt = Attempt(self._clock.now(), None, 0, f"not sent: {type(error).__name__}")
+        self._done.put(outcome_of(delivery, attempt, self._settings.schedule, self._rng))
+
+    def _record(self, wait: bool) -> None:
+        """Record the outcomes that came in; with `wait`, wait a moment for the first."""
+        outcomes: list[Outcome] = []
+        try:
+            if wait:
+                outcomes.append(self._done.get(timeout=self._settings.idle.total_seconds()))
+            while True:
+                outcomes.append(self._done.get_nowait())
+        except queue.Empty:
+            pass
+        if outcomes:
+            self._finish(outcomes)
+
+    def _finish(self, outcomes: Sequence[Outcome]) -> None:
+        while True:
+            try:
+                self._outbox.finish(outcomes)
+                break
+            except StorageUnavailable as error:
+                # Not recorded, the messages are sent again when their lease runs out;
+                # recorded late, they are not. Keep trying while the lease lasts.
+                log.warning("recording webhook outcomes failed, trying again: %s", error)
+                if self._stop.wait(1.0):
+                    break
+        for outcome in outcomes:
+            self._in_flight[outcome.delivery.message.subscription_id] -= 1
