@@ -78,6 +78,7 @@ class Dispatcher:
         self._done: queue.Queue[Outcome] = queue.Queue()
         self._in_flight: Counter[str] = Counter()
         self._stop = threading.Event()
+        self._attempts = 0
 
     def stop(self) -> None:
         self._stop.set()
@@ -104,6 +105,7 @@ class Dispatcher:
                 self._record(wait=not claimed)
             while sum(self._in_flight.values()):
                 self._record(wait=True)
+        log.info("dispatcher stopped after %d attempts", self._attempts)
 
     def _claim(self) -> list[Delivery]:
         settings = self._settings
@@ -160,5 +162,6 @@ class Dispatcher:
                 log.warning("recording webhook outcomes failed, trying again: %s", error)
                 if self._stop.wait(1.0):
                     break
+        self._attempts += len(outcomes)
         for outcome in outcomes:
             self._in_flight[outcome.delivery.message.subscription_id] -= 1
