@@ -41,6 +41,7 @@ def _command(path: tuple[str, ...]) -> click.Command:
 
 def test_the_commands_are_those_of_the_readme() -> None:
     assert COMMANDS == [
+        ("dispatcher",),
         ("keys",),
         ("keys", "create"),
         ("migrate",),
@@ -170,7 +171,8 @@ def test_an_instant_keeps_its_offset() -> None:
         (("recount",), {}),
         (("seed",), {"orders": 100, "seed": None, "workers": None, "batch_size": 5_000}),
         (("serve",), {"host": None, "port": None}),
-        (("run",), {"host": None, "port": None, "no_scheduler": False}),
+        (("run",), {"host": None, "port": None, "no_scheduler": False, "no_dispatcher": False}),
+        (("dispatcher",), {}),
         (("report",), {"slot": None}),
         (("scheduler",), {"clock_start": None, "clock_speed": 1.0}),
     ],
