@@ -180,6 +180,7 @@ def _dispatch_settings(settings: Settings) -> DispatchSettings:
         per_endpoint=webhooks.per_endpoint,
         lease=webhooks.lease,
         schedule=webhooks.schedule,
+        allow_private=webhooks.allow_private,
     )
 
 
@@ -286,6 +287,7 @@ class Container(containers.DeclarativeContainer):
         sender=webhook_sender,
         clock=clock,
         settings=providers.Callable(_dispatch_settings, settings),
+        resolver=host_resolver,
     )
     fake_orders = providers.ThreadSafeSingleton(
         FakeOrders,

@@ -29,6 +29,8 @@ class Received:
     verified: bool
     signatures: int
     at: float
+    headers: dict[str, str]
+    raw: bytes
 
 
 @define
@@ -78,6 +80,10 @@ class Receiver:
                 self.overlaps.append(webhook_id)
             self._in_flight.add(webhook_id)
             answer, hold = self.answer, self.hold_s
+        # A path ending in a status code (/hooks/503) is answered with it.
+        last = request.path.rsplit("/", 1)[-1]
+        if last.isdigit():
+            answer = int(last)
         try:
             verified = any(self._verifies(secret, body, headers) for secret in self.secrets)
             if hold:
@@ -86,15 +92,18 @@ class Receiver:
                 self.received.append(
                     Received(
                         webhook_id,
-                        json.loads(body),
+                        json.loads(body) if body else {},
                         answer,
                         verified,
                         len(headers.get("webhook-signature", "").split()),
                         time.monotonic(),
+                        headers,
+                        body,
                     )
                 )
             try:
                 request.send_response(answer)
+                request.send_header("location", "http://127.0.0.1:9/elsewhere")
                 request.send_header("content-length", "2")
                 request.end_headers()
                 request.wfile.write(b"ok")

@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from logistic.adapters.clock import SystemClock
 from logistic.adapters.memory_webhooks import (
+    MemoryResolver,
     MemoryWebhookOutbox,
     MemoryWebhookSender,
     MemoryWebhookSubscriptions,
@@ -130,3 +131,17 @@ def test_a_slow_endpoint_holds_its_share_of_workers_only() -> None:
         assert sender.fast == 39
         assert sender.most == 2
         sender.release.set()
+
+
+def test_an_endpoint_that_resolves_inside_is_not_posted_to() -> None:
+    _, outbox = _outbox("ep_a")
+    outbox.add(_messages("ep_a", [1]))
+    sender = MemoryWebhookSender(SystemClock().now)
+    resolver = MemoryResolver({"ep_a.example.com": ["10.0.0.7"]})
+    settings = DispatchSettings(workers=2, schedule=RetrySchedule((0,)))
+    since = datetime.now(UTC) - timedelta(days=1)
+    with _running(Dispatcher(outbox, sender, SystemClock(), settings, resolver=resolver)):
+        _wait(lambda: outbox.messages("ep_a", since, MessageStatus.DEAD))
+    (dead,) = outbox.messages("ep_a", since, MessageStatus.DEAD)
+    assert sender.sent == []
+    assert "10.0.0.7" in dead.history[0].answer

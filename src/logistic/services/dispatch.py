@@ -13,24 +13,30 @@ import queue
 import random
 import secrets
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from attrs import field, frozen
 
 from logistic.domain.errors import StorageUnavailable
 from logistic.domain.retry_schedule import RetrySchedule
 from logistic.domain.webhook import KEPT_FOR, Attempt, Delivery, MessageStatus
+from logistic.domain.webhook_address import refused
 from logistic.domain.webhook_signature import webhook_headers
 from logistic.ports.clock import Clock
+from logistic.ports.host_resolver import HostResolver
 from logistic.ports.webhook_outbox import Outcome, WebhookOutbox
 from logistic.ports.webhook_sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(hours=1)
+# How long a host's addresses are trusted before they are checked again.
+ADDRESSES_TTL_S = 60.0
 
 
 def outcome_of(
@@ -57,6 +63,9 @@ class DispatchSettings:
     # How long the loop sleeps when nothing is due and nothing is in flight.
     idle: timedelta = timedelta(milliseconds=100)
     schedule: RetrySchedule = field(factory=RetrySchedule)
+    # Endpoints on private addresses are posted to (else refused at each attempt too:
+    # a host may resolve elsewhere since it was subscribed).
+    allow_private: bool = False
 
 
 class Dispatcher:
@@ -67,6 +76,7 @@ class Dispatcher:
         clock: Clock,
         settings: DispatchSettings | None = None,
         rng: random.Random | None = None,
+        resolver: HostResolver | None = None,
     ) -> None:
         self._outbox = outbox
         self._sender = sender
@@ -79,6 +89,8 @@ class Dispatcher:
         self._in_flight: Counter[str] = Counter()
         self._stop = threading.Event()
         self._attempts = 0
+        self._resolver = resolver
+        self._private: dict[str, tuple[float, str | None]] = {}
 
     def stop(self) -> None:
         self._stop.set()
@@ -130,13 +142,38 @@ class Dispatcher:
     def _deliver(self, delivery: Delivery) -> None:
         message = delivery.message
         try:
-            timestamp = int(self._clock.now().timestamp())
-            headers = webhook_headers(delivery.secrets, message.webhook_id, timestamp, message.body)
-            attempt = self._sender.post(delivery.url, headers, message.body)
+            inside = self._inside_address(delivery.url)
+            if inside is not None:
+                attempt = Attempt(self._clock.now(), None, 0, f"not sent: {inside}")
+            else:
+                timestamp = int(self._clock.now().timestamp())
+                headers = webhook_headers(
+                    delivery.secrets, message.webhook_id, timestamp, message.body
+                )
+                attempt = self._sender.post(delivery.url, headers, message.body)
         except Exception as error:  # a worker must always report back
             log.exception("sending %s failed", message.webhook_id)
             attempt = Attempt(self._clock.now(), None, 0, f"not sent: {type(error).__name__}")
         self._done.put(outcome_of(delivery, attempt, self._settings.schedule, self._rng))
+
+    def _inside_address(self, url: str) -> str | None:
+        """Why `url` must not be posted to now (its host resolves inside), or None."""
+        if self._settings.allow_private or self._resolver is None:
+            return None
+        host = urlsplit(url).hostname or ""
+        now = time.monotonic()
+        known = self._private.get(host)
+        if known is not None and now - known[0] < ADDRESSES_TTL_S:
+            return known[1]
+        addresses = self._resolver.addresses(host)
+        inside = [address for address in addresses if refused(address)]
+        problem = None
+        if not addresses:
+            problem = f"{host} does not resolve"
+        elif inside:
+            problem = f"{host} resolves to {inside[0]}, an address webhooks are not sent to"
+        self._private[host] = (now, problem)
+        return problem
 
     def _record(self, wait: bool) -> None:
         """Record the outcomes that came in; with `wait`, wait a moment for the first."""
