@@ -36,6 +36,7 @@ from sqlalchemy import delete, make_url, text
 from bench.processes import BIN, free_port
 from logistic.adapters.sql.tables import webhook_attempts, webhook_messages, webhook_subscriptions
 from logistic.container import Container
+from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.history import PlannedShipment
 from logistic.domain.model import Contact, TrackingEvent
 from logistic.domain.status import Status
@@ -152,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     url = make_url(args.database_url)
-    server = sa_engine(url.set(database=None))
+    server = sa_engine(url.set(database="mysql"))
     with server.begin() as connection:
         connection.execute(text(f"CREATE DATABASE IF NOT EXISTS `{url.database}`"))
     server.dispose()
@@ -169,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     container = _container(env)
     container.upgrade()
+    container.location_catalog().sync(LOGISTICS_CENTERS)
     _empty_webhooks(args.database_url)
     receiver_url = f"http://127.0.0.1:{port}/hooks"
     arrivals: Arrivals = multiprocessing.Queue()

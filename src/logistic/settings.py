@@ -184,7 +184,7 @@ class WebhookSettings:
             schedule=schedule,
             timeout=timedelta(seconds=timeout),
             workers=_positive_int(environ, "LOGISTIC_WEBHOOK_WORKERS", 32),
-            per_endpoint=_positive_int(environ, "LOGISTIC_WEBHOOK_ENDPOINT_CONCURRENCY", 8),
+            per_endpoint=_positive_int(environ, "LOGISTIC_WEBHOOK_ENDPOINT_CONCURRENCY", 16),
             lease=timedelta(seconds=lease),
             cache_ttl=_seconds(environ, "LOGISTIC_WEBHOOK_CACHE_TTL", 5),
         )

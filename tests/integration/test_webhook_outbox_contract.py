@@ -321,3 +321,13 @@ def test_new_shipments_messages_are_written_with_them(hooks: Hooks) -> None:
     stored = hooks.shipments.add_many([new, new], lambda s: [_message(s.sno)])
     listed = hooks.outbox.messages("ep_a", NOW - timedelta(days=1))
     assert sorted(m.sno for m in listed) == sorted(s.sno for s in stored)
+
+
+def test_a_claim_takes_at_most_each_of_one_subscription(hooks: Hooks) -> None:
+    _subscribed(hooks)
+    _subscribed(hooks, "ep_b")
+    hooks.outbox.add([_message(sno) for sno in range(1, 6)])
+    hooks.outbox.add([_message(sno, "ep_b") for sno in range(1, 3)])
+
+    claimed = hooks.outbox.claim(NOW, 10, LEASE, "t1", each=2)
+    assert sorted(d.message.subscription_id for d in claimed) == ["ep_a", "ep_a", "ep_b", "ep_b"]

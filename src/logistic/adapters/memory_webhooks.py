@@ -91,6 +91,7 @@ class MemoryWebhookOutbox:
         lease: timedelta,
         token: str,
         busy: Collection[str] = (),
+        each: int | None = None,
     ) -> list[Delivery]:
         endpoints = {s.id: s for s in self._subscriptions.all() if s.enabled and s.id not in busy}
         with self._lock:
@@ -109,7 +110,17 @@ class MemoryWebhookOutbox:
                     and heads[(m.subscription_id, m.sno)] == m.id
                 ),
                 key=lambda m: (m.next_attempt_at, m.id),
-            )[:limit]
+            )
+            per: dict[str, int] = {}
+            kept: list[Message] = []
+            for message in due:
+                if len(kept) == limit:
+                    break
+                if each is not None and per.get(message.subscription_id, 0) >= each:
+                    continue
+                per[message.subscription_id] = per.get(message.subscription_id, 0) + 1
+                kept.append(message)
+            due = kept
             for message in due:
                 self._messages[message.id] = evolve(message, next_attempt_at=now + lease)
                 self._tokens[message.id] = token

@@ -40,9 +40,11 @@ class WebhookOutbox(Protocol):
         lease: timedelta,
         token: str,
         busy: Collection[str] = (),
+        each: int | None = None,
     ) -> list[Delivery]:
-        """Up to `limit` due messages of enabled subscriptions not in `busy`, oldest due
-        first, each the first unfinished one of its shipment and subscription.
+        """Up to `limit` due messages of enabled subscriptions not in `busy` (at most `each`
+        of one subscription), oldest due first, each the first unfinished one of its
+        shipment and subscription.
 
         Claimed atomically: no concurrent claim gets the same message until `lease` has
         passed (then it is due again, as when the claimer died). Empty when none is due.

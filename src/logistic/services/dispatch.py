@@ -57,11 +57,11 @@ def outcome_of(
 @frozen
 class DispatchSettings:
     workers: int = 32
-    per_endpoint: int = 8
+    per_endpoint: int = 16
     # Longer than the sender's timeout: a claim must outlive the attempt it is for.
     lease: timedelta = timedelta(seconds=60)
     # How long the loop sleeps when nothing is due and nothing is in flight.
-    idle: timedelta = timedelta(milliseconds=100)
+    idle: timedelta = timedelta(milliseconds=50)
     schedule: RetrySchedule = field(factory=RetrySchedule)
     # Endpoints on private addresses are posted to (else refused at each attempt too:
     # a host may resolve elsewhere since it was subscribed).
@@ -126,7 +126,9 @@ class Dispatcher:
             return []
         busy = {key for key, count in self._in_flight.items() if count >= settings.per_endpoint}
         now = self._clock.now()
-        claimed = self._outbox.claim(now, free, settings.lease, self._token, busy)
+        claimed = self._outbox.claim(
+            now, free, settings.lease, self._token, busy, each=settings.per_endpoint
+        )
         kept, returned = [], []
         taken: Counter[str] = Counter()
         for delivery in claimed:

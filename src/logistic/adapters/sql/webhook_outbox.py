@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from logistic.adapters.sql.engine import writer
@@ -90,6 +90,7 @@ class SqlWebhookOutbox:
         lease: timedelta,
         token: str,
         busy: Collection[str] = (),
+        each: int | None = None,
     ) -> list[Delivery]:
         with storage_errors(), self._writer.begin() as connection:
             endpoints = {
@@ -111,8 +112,11 @@ class SqlWebhookOutbox:
             if not rows:
                 return []
             heads = self._heads(connection, {(row.subscription_id, row.sno) for row in rows})
-            taken = [row for row in rows if heads.get((row.subscription_id, row.sno)) == row.id]
-            taken = taken[:limit]
+            taken = _within(
+                [row for row in rows if heads.get((row.subscription_id, row.sno)) == row.id],
+                limit,
+                each,
+            )
             waiting = [
                 row.id for row in rows if heads.get((row.subscription_id, row.sno)) != row.id
             ]
@@ -140,16 +144,23 @@ class SqlWebhookOutbox:
 
     @staticmethod
     def _heads(connection: Connection, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        """The first unfinished message of each (subscription, shipment)."""
-        query = (
-            select(_m.c.subscription_id, _m.c.sno, func.min(_m.c.id))
-            .where(
-                tuple_(_m.c.subscription_id, _m.c.sno).in_(list(pairs)),
-                _m.c.due_at.is_not(None),
+        """The first unfinished message of each (subscription, shipment): one read per
+        subscription, on the index of (subscription_id, sno, id)."""
+        heads: dict[tuple[str, int], int] = {}
+        for subscription_id, snos in _by_subscription(pairs).items():
+            query = (
+                select(_m.c.sno, func.min(_m.c.id))
+                .where(
+                    _m.c.subscription_id == subscription_id,
+                    _m.c.sno.in_(snos),
+                    _m.c.due_at.is_not(None),
+                )
+                .group_by(_m.c.sno)
             )
-            .group_by(_m.c.subscription_id, _m.c.sno)
-        )
-        return {(row[0], row[1]): row[2] for row in connection.execute(query)}
+            heads.update(
+                ((subscription_id, sno), first) for sno, first in connection.execute(query)
+            )
+        return heads
 
     def release(self, deliveries: Sequence[Delivery], now: datetime) -> None:
         if not deliveries:
@@ -165,19 +176,38 @@ class SqlWebhookOutbox:
     def finish(self, outcomes: Sequence[Outcome]) -> int:
         if not outcomes:
             return 0
+        delivered = [o for o in outcomes if o.status is MessageStatus.DELIVERED]
+        others = [o for o in outcomes if o.status is not MessageStatus.DELIVERED]
+        recorded = 0
         with storage_errors(), self._writer.begin() as connection:
-            recorded = connection.execute(
-                update(_m)
-                .where(_m.c.id == bindparam("message_id"), _m.c.claim_token == bindparam("token"))
-                .values(
-                    status=bindparam("new_status"),
-                    attempts=_m.c.attempts + 1,
-                    due_at=bindparam("next_at"),
-                    claim_token=None,
-                    finished_at=bindparam("finished"),
-                ),
-                [_finished_row(outcome) for outcome in outcomes],
-            ).rowcount
+            # The usual case in one statement per claim: delivered, by primary key.
+            for token, ids in _ids_by_token(delivered).items():
+                recorded += connection.execute(
+                    update(_m)
+                    .where(_m.c.id.in_(ids), _m.c.claim_token == token)
+                    .values(
+                        status=MessageStatus.DELIVERED.value,
+                        attempts=_m.c.attempts + 1,
+                        due_at=None,
+                        claim_token=None,
+                        finished_at=max(o.attempt.at for o in delivered),
+                    )
+                ).rowcount
+            if others:
+                recorded += connection.execute(
+                    update(_m)
+                    .where(
+                        _m.c.id == bindparam("message_id"), _m.c.claim_token == bindparam("token")
+                    )
+                    .values(
+                        status=bindparam("new_status"),
+                        attempts=_m.c.attempts + 1,
+                        due_at=bindparam("next_at"),
+                        claim_token=None,
+                        finished_at=bindparam("finished"),
+                    ),
+                    [_finished_row(outcome) for outcome in others],
+                ).rowcount
             connection.execute(
                 insert(webhook_attempts),
                 [
@@ -262,25 +292,61 @@ def _finished_row(outcome: Outcome) -> dict[str, Any]:
 
 
 def _wake_followers(connection: Connection, outcomes: Sequence[Outcome]) -> None:
-    """The messages put off behind a delivered or dead one are due again now."""
-    done = {
-        (outcome.delivery.message.subscription_id, outcome.delivery.message.sno): outcome.attempt.at
-        for outcome in outcomes
-        if outcome.status.value in _FINAL
-    }
+    """The messages put off behind a delivered or dead one are due again now: found by a
+    plain read (no locks), then updated by primary key, and only when there are any."""
+    done = [
+        (o.delivery.message.subscription_id, o.delivery.message.sno)
+        for o in outcomes
+        if o.status.value in _FINAL
+    ]
     if not done:
         return
-    now = max(done.values())
-    connection.execute(
-        update(_m)
-        .where(
-            tuple_(_m.c.subscription_id, _m.c.sno).in_(list(done)),
-            _m.c.claim_token.is_(None),
-            _m.c.due_at > now,
-            _m.c.status == MessageStatus.PENDING.value,
+    now = max(o.attempt.at for o in outcomes)
+    put_off: list[int] = []
+    for subscription_id, snos in _by_subscription(set(done)).items():
+        put_off += connection.execute(
+            select(_m.c.id).where(
+                _m.c.subscription_id == subscription_id,
+                _m.c.sno.in_(snos),
+                _m.c.due_at > now,
+                _m.c.claim_token.is_(None),
+                _m.c.status == MessageStatus.PENDING.value,
+            )
+        ).scalars()
+    if put_off:
+        connection.execute(
+            update(_m)
+            .where(_m.c.id.in_(put_off), _m.c.claim_token.is_(None), _m.c.due_at > now)
+            .values(due_at=now)
         )
-        .values(due_at=now)
-    )
+
+
+def _within(rows: list[Any], limit: int, each: int | None) -> list[Any]:
+    """The first `limit` of `rows`, at most `each` of one subscription."""
+    taken: list[Any] = []
+    per: dict[str, int] = {}
+    for row in rows:
+        if len(taken) == limit:
+            break
+        if each is not None and per.get(row.subscription_id, 0) >= each:
+            continue
+        per[row.subscription_id] = per.get(row.subscription_id, 0) + 1
+        taken.append(row)
+    return taken
+
+
+def _by_subscription(pairs: set[tuple[str, int]]) -> dict[str, list[int]]:
+    snos: dict[str, list[int]] = {}
+    for subscription_id, sno in pairs:
+        snos.setdefault(subscription_id, []).append(sno)
+    return snos
+
+
+def _ids_by_token(outcomes: Sequence[Outcome]) -> dict[str, list[int]]:
+    ids: dict[str, list[int]] = {}
+    for outcome in outcomes:
+        ids.setdefault(outcome.delivery.token, []).append(outcome.delivery.message.id)
+    return ids
 
 
 def _endpoint_health(connection: Connection, outcomes: Sequence[Outcome]) -> None:
