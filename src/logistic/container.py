@@ -179,6 +179,7 @@ def _dispatch_settings(settings: Settings) -> DispatchSettings:
         workers=webhooks.workers,
         per_endpoint=webhooks.per_endpoint,
         lease=webhooks.lease,
+        timeout=webhooks.timeout,
         schedule=webhooks.schedule,
         allow_private=webhooks.allow_private,
     )

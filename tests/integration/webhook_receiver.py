@@ -72,7 +72,10 @@ class Receiver:
             self._server = None
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
-        body = request.rfile.read(int(request.headers.get("content-length", "0")))
+        length = int(request.headers.get("content-length", "0"))
+        body = request.rfile.read(length)
+        if len(body) < length:
+            return  # the sender died mid-request (a killed dispatcher): nothing arrived
         headers = {name.lower(): value for name, value in request.headers.items()}
         webhook_id = headers.get("webhook-id", "")
         with self._lock:

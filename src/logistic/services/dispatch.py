@@ -14,7 +14,7 @@ import random
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -35,6 +35,13 @@ from logistic.ports.webhook_sender import WebhookSender
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(hours=1)
+# How long the outcomes that follow the first are waited for, to be recorded together.
+GATHER_S = 0.005
+# At most this many outcomes per transaction; failing ones are tried this many times.
+RECORDED_AT_ONCE = 500
+FINISH_TRIES = 30
+# Messages claimed ahead, per worker.
+PREFETCH = 4
 # How long a host's addresses are trusted before they are checked again.
 ADDRESSES_TTL_S = 60.0
 
@@ -60,6 +67,7 @@ class DispatchSettings:
     per_endpoint: int = 16
     # Longer than the sender's timeout: a claim must outlive the attempt it is for.
     lease: timedelta = timedelta(seconds=60)
+    timeout: timedelta = timedelta(seconds=10)
     # How long the loop sleeps when nothing is due and nothing is in flight.
     idle: timedelta = timedelta(milliseconds=50)
     schedule: RetrySchedule = field(factory=RetrySchedule)
@@ -87,6 +95,12 @@ class Dispatcher:
         self._token = secrets.token_hex(8)
         self._done: queue.Queue[Outcome] = queue.Queue()
         self._in_flight: Counter[str] = Counter()
+        # Claimed, not started yet (with when they were claimed), and claimed in all.
+        self._waiting: dict[str, deque[tuple[float, Delivery]]] = {}
+        self._held: Counter[str] = Counter()
+        # Outcomes for the recorder thread; set once no more will come.
+        self._unrecorded: queue.Queue[Outcome] = queue.Queue()
+        self._recorded = threading.Event()
         self._stop = threading.Event()
         self._attempts = 0
         self._resolver = resolver
@@ -96,7 +110,10 @@ class Dispatcher:
         self._stop.set()
 
     def run(self) -> None:
-        """Deliver until `stop` is called; then wait for the attempts under way."""
+        """Deliver until `stop` is called; then wait for the attempts under way, and give
+        back the claimed messages not started."""
+        recorder = threading.Thread(target=self._recorder, name="webhook-recorder")
+        recorder.start()
         with ThreadPoolExecutor(self._settings.workers, "webhook") as pool:
             next_purge = self._clock.now()
             while not self._stop.is_set():
@@ -106,40 +123,68 @@ class Dispatcher:
                         if purged:
                             log.info("purged %d delivered or dead webhook messages", purged)
                         next_purge = self._clock.now() + PURGE_EVERY
-                    claimed = self._claim()
+                    self._claim()
                 except StorageUnavailable as error:
                     log.warning("webhook outbox unavailable: %s", error)
                     self._stop.wait(1.0)
                     continue
-                for delivery in claimed:
-                    self._in_flight[delivery.message.subscription_id] += 1
-                    pool.submit(self._deliver, delivery)
-                self._record(wait=not claimed)
+                started = self._start(pool)
+                self._collect(wait=not started)
             while sum(self._in_flight.values()):
-                self._record(wait=True)
+                self._collect(wait=True)
+        self._give_back()
+        self._recorded.set()
+        recorder.join()
         log.info("dispatcher stopped after %d attempts", self._attempts)
 
-    def _claim(self) -> list[Delivery]:
+    def _claim(self) -> None:
+        """Claim ahead of the free workers (PREFETCH times as many), once half of that
+        is used up: a claim is a transaction, and a few big ones cost less than many."""
         settings = self._settings
-        free = settings.workers - sum(self._in_flight.values())
-        if free <= 0:
-            return []
-        busy = {key for key, count in self._in_flight.items() if count >= settings.per_endpoint}
-        now = self._clock.now()
+        capacity = settings.workers * PREFETCH
+        held = sum(self._held.values())
+        if held > capacity // 2:
+            return
+        each = settings.per_endpoint * PREFETCH
+        busy = {key for key, count in self._held.items() if count >= each}
         claimed = self._outbox.claim(
-            now, free, settings.lease, self._token, busy, each=settings.per_endpoint
+            self._clock.now(), capacity - held, settings.lease, self._token, busy, each=each
         )
-        kept, returned = [], []
-        taken: Counter[str] = Counter()
+        now = time.monotonic()
         for delivery in claimed:
             endpoint = delivery.message.subscription_id
-            if self._in_flight[endpoint] + taken[endpoint] < settings.per_endpoint:
-                taken[endpoint] += 1
-                kept.append(delivery)
-            else:
-                returned.append(delivery)
-        self._outbox.release(returned, now)
-        return kept
+            self._waiting.setdefault(endpoint, deque()).append((now, delivery))
+            self._held[endpoint] += 1
+
+    def _start(self, pool: ThreadPoolExecutor) -> int:
+        """Start the waiting deliveries the limits allow; how many were started."""
+        settings = self._settings
+        running = sum(self._in_flight.values())
+        # A claim must outlive the attempt made under it, or another dispatcher may
+        # take the message meanwhile: one too old is left to run out (then it is due).
+        oldest = settings.lease.total_seconds() - settings.timeout.total_seconds() - 1
+        started = 0
+        for endpoint, waiting in self._waiting.items():
+            while waiting and running < settings.workers:
+                if self._in_flight[endpoint] >= settings.per_endpoint:
+                    break
+                claimed_at, delivery = waiting.popleft()
+                if time.monotonic() - claimed_at > oldest:
+                    self._held[endpoint] -= 1
+                    continue
+                self._in_flight[endpoint] += 1
+                running += 1
+                started += 1
+                pool.submit(self._deliver, delivery)
+        return started
+
+    def _give_back(self) -> None:
+        waiting = [delivery for queued in self._waiting.values() for _, delivery in queued]
+        self._waiting.clear()
+        try:
+            self._outbox.release(waiting, self._clock.now())
+        except StorageUnavailable as error:
+            log.warning("could not give back %d claimed messages: %s", len(waiting), error)
 
     def _deliver(self, delivery: Delivery) -> None:
         message = delivery.message
@@ -177,30 +222,47 @@ class Dispatcher:
         self._private[host] = (now, problem)
         return problem
 
-    def _record(self, wait: bool) -> None:
-        """Record the outcomes that came in; with `wait`, wait a moment for the first."""
-        outcomes: list[Outcome] = []
+    def _collect(self, wait: bool) -> None:
+        """Hand the outcomes that came in to the recorder (with `wait`, wait a moment for
+        the first): their endpoints' slots are free again at once."""
         try:
             if wait:
-                outcomes.append(self._done.get(timeout=self._settings.idle.total_seconds()))
+                outcome = self._done.get(timeout=self._settings.idle.total_seconds())
+            else:
+                outcome = self._done.get_nowait()
             while True:
-                outcomes.append(self._done.get_nowait())
+                endpoint = outcome.delivery.message.subscription_id
+                self._in_flight[endpoint] -= 1
+                self._held[endpoint] -= 1
+                self._unrecorded.put(outcome)
+                outcome = self._done.get_nowait()
         except queue.Empty:
             pass
-        if outcomes:
-            self._finish(outcomes)
+
+    def _recorder(self) -> None:
+        """Record outcomes in a thread of its own, many per transaction: the loop that
+        claims and starts attempts never waits on the database for them."""
+        while not (self._recorded.is_set() and self._unrecorded.empty()):
+            outcomes: list[Outcome] = []
+            try:
+                outcomes.append(self._unrecorded.get(timeout=self._settings.idle.total_seconds()))
+                until = time.monotonic() + GATHER_S
+                while len(outcomes) < RECORDED_AT_ONCE:
+                    left = until - time.monotonic()
+                    outcomes.append(self._unrecorded.get(timeout=max(0.0, left)))
+            except queue.Empty:
+                pass
+            if outcomes:
+                self._finish(outcomes)
 
     def _finish(self, outcomes: Sequence[Outcome]) -> None:
-        while True:
+        for _ in range(FINISH_TRIES):
             try:
                 self._outbox.finish(outcomes)
                 break
             except StorageUnavailable as error:
                 # Not recorded, the messages are sent again when their lease runs out;
-                # recorded late, they are not. Keep trying while the lease lasts.
+                # recorded late, they are not. Keep trying for a while.
                 log.warning("recording webhook outcomes failed, trying again: %s", error)
-                if self._stop.wait(1.0):
-                    break
+                time.sleep(1.0)
         self._attempts += len(outcomes)
-        for outcome in outcomes:
-            self._in_flight[outcome.delivery.message.subscription_id] -= 1
