@@ -214,8 +214,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             walked = _shipments(container, count // len(WALK) + 1)
             container.subscribers().changed()
             latencies: list[float] = []
-            for step in range(len(WALK)):
-                _record_all(container, walked, step, rate=args.rate)
+            rates = [
+                _record_all(container, walked, step, rate=args.rate) for step in range(len(WALK))
+            ]
             for arrived, stamp in _drain(arrivals, len(walked) * len(WALK), timeout_s=60):
                 sent = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
                 latencies.append((arrived - sent) * 1000)
@@ -223,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             p50 = statistics.median(latencies)
             p99 = latencies[int(len(latencies) * 0.99) - 1]
             print(
-                f"commit to arrival at {args.rate:.0f} events/s: p50 {p50:.0f} ms,"
+                f"commit to arrival at {args.rate:.0f} events/s asked,"
+                f" {statistics.mean(rates):.0f} recorded: p50 {p50:.0f} ms,"
                 f" p99 {p99:.0f} ms ({len(latencies)} messages)"
             )
         finally:
