@@ -69,5 +69,11 @@ unit: $(VENV)/.test
 integration: $(VENV)/.test
 	$(BIN)/pytest tests/integration
 
+## Load through two workers while Redis, MariaDB and S3 are paused or killed and a worker
+## is killed; prints the table of docs/faults.md (about a minute and a half).
+.PHONY: faults
+faults: $(VENV)/.test
+	$(BIN)/python -m tests.integration.fault_suite
+
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -115,6 +115,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--fake-requests", type=int, default=10, help="/fake?num=100 a round and side; 0: none"
     )
+    parser.add_argument(
+        "--only",
+        choices=("miss", "hit"),
+        default=None,
+        help="run this figure alone (the miss flushes the Redis database)",
+    )
     args = parser.parse_args(argv)
     require_wrk()
     home = Path(args.home)
@@ -152,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"miss c8 ({stored:,} orders)": ("miss.lua", [str(stored)], True),
         "hit c8": ("hit.lua", [str(HIT_SNO)], False),
     }
+    if args.only is not None:
+        figures = {name: figure for name, figure in figures.items() if name.startswith(args.only)}
     with ExitStack() as stack:
         if args.fake_requests:
             # Last out, after both services stopped; also when the run fails half-way.

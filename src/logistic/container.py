@@ -10,9 +10,12 @@ at its first requests, and each gets the one instance.
 from __future__ import annotations
 
 import os
+import secrets
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
+from attrs import evolve
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
@@ -24,12 +27,14 @@ from logistic.adapters.local_store import LocalDirectoryStore
 from logistic.adapters.memory import (
     MemoryApiKeys,
     MemoryCache,
+    MemoryCacheGenerations,
     MemoryContacts,
     MemoryIdempotencyKeys,
     MemoryLocationCatalog,
     MemoryRateLimiter,
     MemoryShipmentRepository,
 )
+from logistic.adapters.memory_metrics import MemoryMetricsStore
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
 from logistic.adapters.memory_webhooks import (
@@ -37,13 +42,19 @@ from logistic.adapters.memory_webhooks import (
     MemoryWebhookOutbox,
     MemoryWebhookSubscriptions,
 )
+from logistic.adapters.prometheus_files import PrometheusFiles
+from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.redis_cache import RedisCache
 from logistic.adapters.redis_client import RedisLike, redis_client
 from logistic.adapters.redis_counted_cache import RedisCountedCache
+from logistic.adapters.redis_fence import RedisFence
 from logistic.adapters.redis_lock import RedisLock
 from logistic.adapters.redis_rate_limiter import RedisRateLimiter
+from logistic.adapters.secret_file import stored_secret
 from logistic.adapters.socket_resolver import SocketResolver
+from logistic.adapters.sql.cache_generations import SqlCacheGenerations
 from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
+from logistic.adapters.sql.error_counts import count_errors
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade as upgrade_schema
@@ -55,6 +66,7 @@ from logistic.adapters.sql.webhook_subscriptions import SqlWebhookSubscriptions
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.language import Language
 from logistic.ports.cache import Cache, CountedCache
+from logistic.ports.cache_fence import CacheGenerations
 from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
@@ -62,13 +74,18 @@ from logistic.ports.rate_limiter import RateLimiter
 from logistic.ports.webhook_sender import WebhookSender
 from logistic.services.access import Access
 from logistic.services.batch_lookup import BatchLookup
+from logistic.services.dashboard import Dashboard
 from logistic.services.disclosure import Disclosure
 from logistic.services.dispatch import Dispatcher, DispatchSettings
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
+from logistic.services.freshness import Freshness
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
+from logistic.services.ingest import Ingest
 from logistic.services.locations import Locations
+from logistic.services.metering import FAMILIES, Meter
+from logistic.services.metrics_publisher import MetricsPublisher
 from logistic.services.quick_query import QuickQuery
 from logistic.services.rate_limit import Quota, Throttle
 from logistic.services.reports import Reports
@@ -79,28 +96,48 @@ from logistic.services.webhooks import Webhooks
 from logistic.settings import Settings
 
 
-def _engine(url: str, pool_recycle: timedelta) -> Iterator[Engine]:
-    engine = create_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
-    yield engine
+def _whole_seconds(timeout: timedelta | None) -> int | None:
+    return None if timeout is None else max(1, int(timeout.total_seconds()))
+
+
+def _engine(
+    url: str, pool_recycle: timedelta, timeout: timedelta | None, meter: Meter
+) -> Iterator[Engine]:
+    engine = create_engine(
+        url,
+        pool_recycle_s=int(pool_recycle.total_seconds()),
+        timeout_s=_whole_seconds(timeout),
+    )
+    yield count_errors(engine, meter)
     engine.dispose()
 
 
-def _read_engine(url: str, pool_recycle: timedelta, fallback: Engine) -> Iterator[Engine]:
-    engine = create_read_engine(url, pool_recycle_s=int(pool_recycle.total_seconds()))
+def _read_engine(
+    url: str, pool_recycle: timedelta, timeout: timedelta | None, fallback: Engine, meter: Meter
+) -> Iterator[Engine]:
+    engine = create_read_engine(
+        url,
+        pool_recycle_s=int(pool_recycle.total_seconds()),
+        timeout_s=_whole_seconds(timeout),
+    )
     if engine is None:
         yield fallback  # disposed by its own resource
         return
-    yield engine
+    yield count_errors(engine, meter)
     engine.dispose()
 
 
 def _replica_engine(
-    url: str | None, pool_recycle: timedelta, primary_reads: Engine
+    url: str | None,
+    pool_recycle: timedelta,
+    timeout: timedelta | None,
+    primary_reads: Engine,
+    meter: Meter,
 ) -> Iterator[Engine]:
     if url is None:
         yield primary_reads  # disposed by its own resource
         return
-    yield from _read_engine(url, pool_recycle, primary_reads)
+    yield from _read_engine(url, pool_recycle, timeout, primary_reads, meter)
 
 
 def _redis(url: str | None) -> Iterator[RedisLike | None]:
@@ -112,28 +149,64 @@ def _redis(url: str | None) -> Iterator[RedisLike | None]:
     client.close()
 
 
-def _cache(settings: Settings, client: RedisLike | None, clock: SystemClock) -> Cache:
+def _cache(
+    settings: Settings, client: RedisLike | None, clock: SystemClock, breaker: RedisBreaker
+) -> Cache:
     if client is None:
         return MemoryCache(clock)
-    return RedisCache(client, prefix=settings.redis_prefix)
+    return RedisCache(client, prefix=settings.redis_prefix, breaker=breaker, fenced=True)
 
 
-def _rate_limiter(settings: Settings, client: RedisLike | None) -> RateLimiter:
+def _rate_limiter(
+    settings: Settings, client: RedisLike | None, breaker: RedisBreaker
+) -> RateLimiter:
     # The embedded default is one process (see Settings.workers): counting there is exact.
     if client is None:
         return MemoryRateLimiter()
-    return RedisRateLimiter(client, prefix=settings.redis_prefix)
+    return RedisRateLimiter(client, prefix=settings.redis_prefix, breaker=breaker)
 
 
 def _counted_cache(
-    settings: Settings, client: RedisLike | None, limiter: RateLimiter, cache: Cache
+    settings: Settings,
+    client: RedisLike | None,
+    limiter: RateLimiter,
+    cache: Cache,
+    breaker: RedisBreaker,
 ) -> CountedCache | None:
     # One round trip for both only while both are the Redis adapters (a test may swap either).
     if client is None or not isinstance(limiter, RedisRateLimiter):
         return None
     if not isinstance(cache, RedisCache):
         return None
-    return RedisCountedCache(client, prefix=settings.redis_prefix)
+    return RedisCountedCache(client, prefix=settings.redis_prefix, breaker=breaker, fenced=True)
+
+
+def _freshness(
+    settings: Settings,
+    client: RedisLike | None,
+    cache: Cache,
+    generations: CacheGenerations,
+    clock: Clock,
+    breaker: RedisBreaker,
+) -> Freshness | None:
+    # Only a shared cache needs its fence; one in this process sees every delete.
+    if client is None or not isinstance(cache, RedisCache):
+        return None
+    fence = RedisFence(client, prefix=settings.redis_prefix, breaker=breaker)
+    return Freshness(generations, fence, clock)
+
+
+def _freshness_kept(freshness: Freshness | None) -> Iterator[None]:
+    """A thread keeping the cache's fence, for as long as the process serves."""
+    if freshness is None:
+        yield None
+        return
+    stop = threading.Event()
+    keeper = threading.Thread(target=freshness.run, args=(stop,), name="freshness", daemon=True)
+    keeper.start()
+    yield None
+    stop.set()
+    keeper.join(timeout=5)
 
 
 def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttle:
@@ -154,10 +227,16 @@ def _object_store(settings: Settings) -> ObjectStore:
     return LocalDirectoryStore(root)
 
 
-def _report_lock(settings: Settings, client: RedisLike | None, clock: Clock) -> Lock:
+def _report_lock(
+    settings: Settings, client: RedisLike | None, clock: Clock, breaker: RedisBreaker
+) -> Lock:
     if client is None:
         return FileLock(settings.home / "locks", clock)
-    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:")
+    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:", breaker=breaker)
+
+
+def _session_secret(settings: Settings) -> str:
+    return settings.secret_key or stored_secret(settings.home / "secret-key")
 
 
 def _webhook_sender(settings: Settings, clock: Clock) -> Iterator[WebhookSender]:
@@ -211,39 +290,66 @@ class Container(containers.DeclarativeContainer):
     # Leases in files are shared by every process of the machine, so they expire by
     # its time, even while `clock` travels.
     wall_clock = providers.ThreadSafeSingleton(SystemClock)
+    # This process's counts (LOGISTIC_METRICS=off: none), written out by the publisher
+    # to the store every process of the host shares (see services/metering.py).
+    meter = providers.ThreadSafeSingleton(Meter, settings.provided.metrics)
+    metrics_store = providers.ThreadSafeSingleton(
+        PrometheusFiles, settings.provided.metrics_dir, FAMILIES
+    )
+    # A process scraped on a port of its own (`logistic scheduler --metrics-port`).
+    process_metrics_store = providers.ThreadSafeSingleton(MemoryMetricsStore, FAMILIES)
+    metrics_publisher = providers.ThreadSafeSingleton(MetricsPublisher, meter, metrics_store)
     engine = providers.Resource(
-        _engine, settings.provided.database_url, settings.provided.database_pool_recycle
+        _engine,
+        settings.provided.database_url,
+        settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
+        meter,
     )
     # The same database in a pool of its own, for single reads outside a transaction.
     primary_read_engine = providers.Resource(
         _read_engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
         engine,
+        meter,
     )
     # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
     read_engine = providers.Resource(
         _replica_engine,
         settings.provided.database_read_url,
         settings.provided.database_pool_recycle,
+        settings.provided.database_timeout,
         primary_read_engine,
+        meter,
     )
     # The commands that bring the schema up to date and mend the stored counts.
     upgrade = providers.Callable(upgrade_schema, engine)
     recount = providers.Callable(recount_orders, engine)
     redis = providers.Resource(_redis, settings.provided.redis_url)
-    cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock)
+    # One per process: after a few failures nothing asks Redis for a short while.
+    redis_breaker = providers.ThreadSafeSingleton(RedisBreaker)
+    cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock, redis_breaker)
 
-    shipments = providers.ThreadSafeSingleton(SqlShipmentRepository, engine, primary_read_engine)
+    shipments = providers.ThreadSafeSingleton(
+        SqlShipmentRepository, engine, primary_read_engine, meter=meter
+    )
     # /query misses read the replica; writes and the checks after them use the primary.
     query_shipments = providers.ThreadSafeSingleton(
-        SqlShipmentRepository, engine, primary_read_engine, read_engine
+        SqlShipmentRepository, engine, primary_read_engine, read_engine, meter=meter
     )
     location_catalog = providers.ThreadSafeSingleton(SqlLocationCatalog, engine)
     locations = providers.ThreadSafeSingleton(Locations, location_catalog)
     # Its pools come from a child process, at its first contact (FakerContacts).
     contacts = providers.ThreadSafeSingleton(FakerContacts)
 
+    cache_generations = providers.ThreadSafeSingleton(SqlCacheGenerations, engine)
+    freshness = providers.ThreadSafeSingleton(
+        _freshness, settings, redis, cache, cache_generations, wall_clock, redis_breaker
+    )
+    # Started by init_resources (each server worker), not by the commands.
+    freshness_kept = providers.Resource(_freshness_kept, freshness)
     tracking = providers.ThreadSafeSingleton(
         Tracking,
         shipments=query_shipments,
@@ -253,6 +359,8 @@ class Container(containers.DeclarativeContainer):
         ttl=settings.provided.cache_ttl,
         negative_ttl=settings.provided.negative_cache_ttl,
         page_languages=tuple(Language),
+        freshness=freshness,
+        meter=meter,
     )
     batch_lookup = providers.ThreadSafeSingleton(
         BatchLookup,
@@ -299,6 +407,7 @@ class Container(containers.DeclarativeContainer):
         zone=settings.provided.timezone,
         tracking=tracking,
         subscribers=subscribers,
+        meter=meter,
     )
     recording = providers.ThreadSafeSingleton(
         Recording,
@@ -307,6 +416,16 @@ class Container(containers.DeclarativeContainer):
         tracking=tracking,
         clock=clock,
         subscribers=subscribers,
+        meter=meter,
+    )
+    # Scans in bulk (POST /events, `logistic ingest`): many shipments in one write.
+    ingest = providers.ThreadSafeSingleton(
+        Ingest,
+        shipments=shipments,
+        locations=locations,
+        tracking=tracking,
+        clock=clock,
+        meter=meter,
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(
@@ -314,13 +433,13 @@ class Container(containers.DeclarativeContainer):
     )
     api_keys = providers.ThreadSafeSingleton(KeyFile, settings.provided.api_keys_file)
     access = providers.ThreadSafeSingleton(Access, api_keys)
-    rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis)
+    rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis, redis_breaker)
     throttle = providers.ThreadSafeSingleton(_throttle, settings, rate_limiter, clock)
     counted_cache = providers.ThreadSafeSingleton(
-        _counted_cache, settings, redis, rate_limiter, cache
+        _counted_cache, settings, redis, rate_limiter, cache, redis_breaker
     )
     # A Factory: cheap, and it follows a reset of the singletons it is made of.
-    quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache)
+    quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache, meter)
     # The tracking page's full recipient, for the last four digits of their phone.
     disclosure = providers.ThreadSafeSingleton(Disclosure, query_shipments, rate_limiter, clock)
     seeding = providers.ThreadSafeSingleton(
@@ -333,7 +452,9 @@ class Container(containers.DeclarativeContainer):
         tracking=tracking,
     )
     object_store = providers.ThreadSafeSingleton(_object_store, settings)
-    report_lock = providers.ThreadSafeSingleton(_report_lock, settings, redis, wall_clock)
+    report_lock = providers.ThreadSafeSingleton(
+        _report_lock, settings, redis, wall_clock, redis_breaker
+    )
     report_figures = providers.ThreadSafeSingleton(SqlReportFigures, engine)
     reports = providers.ThreadSafeSingleton(
         Reports,
@@ -343,7 +464,10 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         zone=settings.provided.report_timezone.key,
         stuck_after=settings.provided.stuck_after,
+        meter=meter,
     )
+    dashboard = providers.ThreadSafeSingleton(Dashboard, reports)
+    session_secret = providers.ThreadSafeSingleton(_session_secret, settings)
     readiness = providers.ThreadSafeSingleton(
         _readiness, engine, primary_read_engine, read_engine, cache, object_store
     )
@@ -351,6 +475,15 @@ class Container(containers.DeclarativeContainer):
 
 def container_from_environment() -> Container:
     return Container(settings=Settings.from_environ(os.environ))
+
+
+def without_database_timeout(container: Container) -> None:
+    """No time limit on database calls: a migration or a bulk load may run for minutes.
+
+    Called before the container's engines are built.
+    """
+    settings = evolve(container.settings(), database_timeout=None)
+    container.settings.override(providers.Object(settings))
 
 
 def memory_container(settings: Settings | None = None, now: datetime | None = None) -> Container:
@@ -375,8 +508,11 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.api_keys.override(providers.Object(MemoryApiKeys()))
     container.rate_limiter.override(providers.Object(MemoryRateLimiter()))
     container.readiness.override(providers.Object(Readiness({})))
+    container.cache_generations.override(providers.Object(MemoryCacheGenerations()))
     container.contacts.override(providers.Object(MemoryContacts()))
     container.webhook_subscriptions.override(providers.Object(subscriptions))
     container.webhook_outbox.override(providers.Object(outbox))
     container.host_resolver.override(providers.Object(MemoryResolver()))
+    container.session_secret.override(providers.Object(secrets.token_hex(32)))
+    container.metrics_store.override(providers.Object(MemoryMetricsStore(FAMILIES)))
     return container

@@ -60,6 +60,9 @@ def _database_url(url: str, variable: str, sqlite: bool = False) -> str:
 # library users): written here once.
 # Below the idle timeout of any proxy or load balancer in front of the database.
 DEFAULT_POOL_RECYCLE_S = 3600
+# Each database wait of a serving process (connect, a read, a write, a pooled
+# connection): short enough that a hung server is a 503 well within nginx's 15 s.
+DEFAULT_DATABASE_TIMEOUT_S = 4
 DEFAULT_REDIS_PREFIX = "logistic:"
 
 _RATE = re.compile(r"^(\d+)/(second|minute|hour)$")
@@ -127,6 +130,44 @@ def _switch(environ: Mapping[str, str], variable: str, default: bool) -> bool:
     if raw in ("off", "false", "0", "no"):
         return False
     raise ConfigurationError(f"{variable}={raw!r} must be on or off")
+
+
+# A secret shorter than this could be guessed from the cookies it signs.
+MIN_SECRET_KEY = 32
+
+
+def _secret_key(environ: Mapping[str, str]) -> str | None:
+    raw = environ.get("LOGISTIC_SECRET_KEY", "")
+    if raw == "":
+        return None
+    if len(raw) < MIN_SECRET_KEY:
+        raise ConfigurationError(
+            f"LOGISTIC_SECRET_KEY must be at least {MIN_SECRET_KEY} characters long "
+            "(python -c 'import secrets; print(secrets.token_hex(32))' makes one)"
+        )
+    return raw
+
+
+_LOOPBACK = "127.0.0.0/8,::1/128"
+
+
+def _log_format(environ: Mapping[str, str]) -> str:
+    raw = (environ.get("LOGISTIC_LOG_FORMAT") or "json").strip().lower()
+    if raw not in ("json", "text"):
+        raise ConfigurationError(f"LOGISTIC_LOG_FORMAT={raw!r} must be json or text")
+    return raw
+
+
+def _share(environ: Mapping[str, str], variable: str) -> float:
+    """A fraction from 0 to 1 (0.01: one in a hundred)."""
+    raw = (environ.get(variable) or "0").strip()
+    try:
+        share = float(raw)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise ConfigurationError(f"{variable}={raw!r} must be a number from 0 to 1, like 0.01")
+    return share
 
 
 @frozen
@@ -198,6 +239,7 @@ class Settings:
     database_url: str
     database_read_url: str | None
     database_pool_recycle: timedelta
+    database_timeout: timedelta | None  # None: unbounded (migrations, bulk loads)
     redis_url: str | None
     redis_prefix: str
     cache_ttl: timedelta
@@ -222,11 +264,23 @@ class Settings:
     report_grace: timedelta
     page_refresh: timedelta  # how often an open tracking page asks for news; 0: never
     webhooks: WebhookSettings
+    secret_key: str | None  # signs the dashboard's session cookie; None: a file in home
+    metrics: bool
+    multiprocess_dir: Path | None  # PROMETHEUS_MULTIPROC_DIR, if set
+    metrics_from: tuple[ProxyNetwork, ...]
+    log_format: str  # json or text
+    access_log_sample: float
 
     @property
     def embedded(self) -> bool:
         """True when the database is the SQLite file (one process, in-process cache)."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the processes behind one port keep their counts: each API instance of a
+        host has its own, so that each is scraped for its own workers only."""
+        return self.multiprocess_dir or self.home / "metrics" / str(self.port)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -250,6 +304,11 @@ class Settings:
             database_pool_recycle=timedelta(
                 seconds=_positive_int(
                     environ, "LOGISTIC_DATABASE_POOL_RECYCLE", DEFAULT_POOL_RECYCLE_S
+                )
+            ),
+            database_timeout=timedelta(
+                seconds=_positive_int(
+                    environ, "LOGISTIC_DATABASE_TIMEOUT", DEFAULT_DATABASE_TIMEOUT_S
                 )
             ),
             redis_url=environ.get("LOGISTIC_REDIS_URL") or None,
@@ -282,4 +341,16 @@ class Settings:
             report_grace=timedelta(hours=_positive_int(environ, "LOGISTIC_REPORT_GRACE_HOURS", 8)),
             page_refresh=_seconds(environ, "LOGISTIC_PAGE_REFRESH", 30),
             webhooks=WebhookSettings.from_environ(environ),
+            secret_key=_secret_key(environ),
+            metrics=_switch(environ, "LOGISTIC_METRICS", default=True),
+            # prometheus_client's own variable, for hosts that already set it.
+            multiprocess_dir=Path(environ["PROMETHEUS_MULTIPROC_DIR"])
+            if environ.get("PROMETHEUS_MULTIPROC_DIR")
+            else None,
+            metrics_from=_networks(
+                {"LOGISTIC_METRICS_FROM": environ.get("LOGISTIC_METRICS_FROM") or _LOOPBACK},
+                "LOGISTIC_METRICS_FROM",
+            ),
+            log_format=_log_format(environ),
+            access_log_sample=_share(environ, "LOGISTIC_ACCESS_LOG_SAMPLE"),
         )

@@ -11,17 +11,19 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.migrate import upgrade
 from logistic.domain.centers import LOGISTICS_CENTERS
+from tests.integration.galera import GaleraCluster, spread_engine
+from tests.integration.galera import galera_cluster as galera_cluster
 from tests.integration.redis_cluster import redis_cluster_prefix as redis_cluster_prefix
 from tests.integration.redis_cluster import redis_cluster_url as redis_cluster_url
+from tests.integration.redis_cluster import (
+    replicated_redis_cluster as replicated_redis_cluster,
+)
 from tests.integration.sql_backends import (
     ALL_BACKENDS,
     SQL_BACKENDS,
     Backend,
     backend_params,
-    empty_tables,
-    memory_backend,
-    migrated_sqlite,
-    sql_backend,
+    open_backend,
 )
 from tests.services import as_mysqlclient, mysqlclient_problem, own_database, require
 
@@ -44,6 +46,16 @@ def mysqlclient_engine(mariadb_engine: Engine, mariadb_url: str) -> Iterator[Eng
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def galera_engine(galera_cluster: GaleraCluster) -> Iterator[Engine]:
+    """An engine on a migrated database of the cluster, each transaction on the next node."""
+    with galera_cluster.database("galera") as name:
+        engine = spread_engine(galera_cluster, name)
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+
+
 @pytest.fixture
 def fresh_mariadb_url(mariadb_url: str) -> Iterator[str]:
     """A URL to a MariaDB database of its own, created empty and dropped after the test."""
@@ -51,31 +63,10 @@ def fresh_mariadb_url(mariadb_url: str) -> Iterator[str]:
         yield url
 
 
-def _open(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    if name == "memory":
-        yield memory_backend()
-    elif name == "sqlite":
-        engine = migrated_sqlite(tmp_path / "logistic.db")
-        try:
-            yield sql_backend(name, engine)
-        finally:
-            engine.dispose()
-    elif name == "mariadb":
-        engine = request.getfixturevalue("mariadb_engine")
-        empty_tables(engine)
-        yield sql_backend(name, engine)
-    elif name == "mariadb-mysqlclient":
-        engine = request.getfixturevalue("mysqlclient_engine")
-        empty_tables(engine)
-        yield sql_backend(name, engine)
-    else:
-        raise ValueError(f"unknown back end {name!r}")
-
-
 @pytest.fixture(params=backend_params(*ALL_BACKENDS))
 def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """Every back end, with nothing stored (not even the logistics centers)."""
-    yield from _open(request.param, request, tmp_path)
+    yield from open_backend(request.param, request, tmp_path)
 
 
 @pytest.fixture
@@ -88,6 +79,6 @@ def shipment_backend(empty_backend: Backend) -> Backend:
 @pytest.fixture(params=backend_params(*SQL_BACKENDS))
 def sql_shipment_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """The SQL back ends only (SQLite and MariaDB), with the logistics centers stored."""
-    for backend in _open(request.param, request, tmp_path):
+    for backend in open_backend(request.param, request, tmp_path):
         backend.locations.sync(LOGISTICS_CENTERS)
         yield backend

@@ -4,6 +4,9 @@
 them with `redis-cli --cluster create`, waits for `cluster_state:ok` and yields a
 `redis+cluster://` URL; the three processes are killed at the end of the session.
 The cluster is thrown away afterwards, so tests only keep apart by key prefix.
+
+`replicated_redis_cluster` is a test's own cluster of three masters and three
+replicas, with a short node timeout, for a test that kills a master.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ def _distinct_free_ports(count: int) -> list[int]:
     return sorted(ports)
 
 
-def _start_node(directory: Path, port: int, bus_port: int) -> subprocess.Popen[bytes]:
+def _start_node(
+    directory: Path, port: int, bus_port: int, node_timeout_ms: int = 15000
+) -> subprocess.Popen[bytes]:
     # The bus port is given too: the default (port + 10000) may be taken or past 65535.
     command = [
         "redis-server",
@@ -52,6 +57,7 @@ def _start_node(directory: Path, port: int, bus_port: int) -> subprocess.Popen[b
         "--cluster-port", str(bus_port),
         "--bind", "127.0.0.1",
         "--cluster-enabled", "yes",
+        "--cluster-node-timeout", str(node_timeout_ms),
         "--cluster-config-file", str(directory / f"nodes-{port}.conf"),
         "--save", "",
         "--appendonly", "no",
@@ -97,13 +103,13 @@ def _ping(port: int) -> bool:
         client.close()
 
 
-def _create(directory: Path, ports: list[int]) -> None:
+def _create(directory: Path, ports: list[int], replicas: int = 0) -> None:
     for port in ports:
         _wait(lambda port=port: _ping(port), f"node {port} did not answer", directory)
     addresses = [f"127.0.0.1:{port}" for port in ports]
     command = [
         "redis-cli", "--cluster", "create", *addresses,
-        "--cluster-replicas", "0",
+        "--cluster-replicas", str(replicas),
         "--cluster-yes",
     ]  # fmt: skip
     created = subprocess.run(
@@ -121,6 +127,24 @@ def _create(directory: Path, ports: list[int]) -> None:
             f"node {port} did not report cluster_state:ok",
             directory,
         )
+    if replicas:
+        _wait(lambda: _all_replicas_linked(ports), "replicas did not link", directory)
+
+
+def _all_replicas_linked(ports: list[int]) -> bool:
+    """Whether half the nodes are replicas, each with its link to its master up."""
+    linked = 0
+    for port in ports:
+        client = _node(port)
+        try:
+            info = client.info("replication")
+        finally:
+            client.close()
+        if info.get("role") == "slave":
+            if info.get("master_link_status") != "up":
+                return False
+            linked += 1
+    return linked == len(ports) // 2
 
 
 def _logs(directory: Path) -> str:
@@ -151,6 +175,62 @@ def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield f"redis+cluster://127.0.0.1:{ports[0]}"
     finally:
         for process in processes:
+            _kill(process)
+
+
+class ReplicatedCluster:
+    """Three masters and three replicas; `kill_master_of(key)` as a crash would."""
+
+    def __init__(self, directory: Path, processes: dict[int, subprocess.Popen[bytes]]) -> None:
+        self.directory = directory
+        self.processes = processes
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{min(self.processes)}"
+
+    def master_of(self, key: str) -> int:
+        """The port of the master serving `key`'s slot now."""
+        for port, process in self.processes.items():
+            if process.poll() is not None:
+                continue
+            client = _node(port)
+            try:
+                slot = int(client.execute_command("CLUSTER KEYSLOT", key))
+                for start, end, master, *_ in client.execute_command("CLUSTER SLOTS"):
+                    if start <= slot <= end:
+                        return int(master[1])
+            finally:
+                client.close()
+        raise ClusterFailed("no live node to ask")
+
+    def kill(self, port: int) -> None:
+        _kill(self.processes[port])
+
+    def wait_failed_over(self, key: str, old_master: int) -> None:
+        """Until a replica serves `key`'s slot instead of `old_master`, and every live node
+        reports cluster_state:ok."""
+        _wait(lambda: self.master_of(key) != old_master, "no replica took over", self.directory)
+        for port, process in self.processes.items():
+            if process.poll() is None:
+                _wait(lambda port=port: _cluster_ok(port), f"{port} not ok", self.directory)
+
+
+@pytest.fixture
+def replicated_redis_cluster(tmp_path: Path) -> Iterator[ReplicatedCluster]:
+    """A test's own cluster: three masters, three replicas, a 1 s node timeout."""
+    missing = [tool for tool in ("redis-server", "redis-cli") if shutil.which(tool) is None]
+    require("Redis Cluster", f"{' and '.join(missing)} not on PATH" if missing else None)
+    chosen = _distinct_free_ports(4 * NODES)
+    ports, bus_ports = chosen[: 2 * NODES], chosen[2 * NODES :]
+    processes: dict[int, subprocess.Popen[bytes]] = {}
+    try:
+        for port, bus in zip(ports, bus_ports, strict=True):
+            processes[port] = _start_node(tmp_path, port, bus, node_timeout_ms=1000)
+        _create(tmp_path, ports, replicas=1)
+        yield ReplicatedCluster(tmp_path, processes)
+    finally:
+        for process in processes.values():
             _kill(process)
 
 

@@ -270,6 +270,17 @@ class RedisServer:
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_timeout=1)
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The server stopped (SIGSTOP) inside the block, continued (SIGCONT) after it:
+        its sockets stay open and every command waits, as on a hung host."""
+        assert self._process is not None
+        os.kill(self._process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self._process.pid, signal.SIGCONT)
+
 
 @contextmanager
 def private_redis(tmp_path: Path) -> Iterator[RedisServer]:

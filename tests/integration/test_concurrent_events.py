@@ -49,6 +49,9 @@ def container(
             "LOGISTIC_DATABASE_URL": mariadb_url,
             "LOGISTIC_REDIS_URL": redis_url,
             "LOGISTIC_REDIS_PREFIX": redis_prefix,
+            # The racing writers wait for each other's row lock: on a busy test machine
+            # longer than the serving default allows (a 503 is not what is tested here).
+            "LOGISTIC_DATABASE_TIMEOUT": "60",
         }
     )
     container = Container(settings=settings)

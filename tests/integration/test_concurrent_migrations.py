@@ -18,18 +18,19 @@ from tests.integration.test_migrations import assert_schema_matches_tables
 REPLICAS = 4
 
 
-def _migrate_at_once(url: str, home: Path) -> None:
+def migrate_at_once(urls: list[str], home: Path) -> None:
+    """One `logistic migrate` process per URL, all started at once; each must succeed."""
     inherited = {key: value for key, value in os.environ.items() if not key.startswith("LOGISTIC")}
-    environment = {**inherited, "LOGISTIC_HOME": str(home), "LOGISTIC_DATABASE_URL": url}
+    environment = {**inherited, "LOGISTIC_HOME": str(home)}
     processes = [
         subprocess.Popen(
             [str(LOGISTIC), "migrate"],
-            env=environment,
+            env={**environment, "LOGISTIC_DATABASE_URL": url},
             cwd=home,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        for _ in range(REPLICAS)
+        for url in urls
     ]
     outcomes = [(process.wait(timeout=120), process.communicate()[0]) for process in processes]
 
@@ -37,7 +38,7 @@ def _migrate_at_once(url: str, home: Path) -> None:
         assert code == 0, output.decode(errors="replace")[-3000:]
 
 
-def _assert_migrated_once(url: str) -> None:
+def assert_migrated_once(url: str) -> None:
     engine = create_engine(url)
     try:
         assert_schema_matches_tables(engine)
@@ -54,14 +55,14 @@ def _assert_migrated_once(url: str) -> None:
 def test_replicas_migrating_one_mariadb_database_at_once_all_succeed(
     fresh_mariadb_url: str, tmp_path: Path
 ) -> None:
-    _migrate_at_once(fresh_mariadb_url, tmp_path)
+    migrate_at_once([fresh_mariadb_url] * REPLICAS, tmp_path)
 
-    _assert_migrated_once(fresh_mariadb_url)
+    assert_migrated_once(fresh_mariadb_url)
 
 
 def test_processes_migrating_one_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'logistic.db'}"
 
-    _migrate_at_once(url, tmp_path)
+    migrate_at_once([url] * REPLICAS, tmp_path)
 
-    _assert_migrated_once(url)
+    assert_migrated_once(url)

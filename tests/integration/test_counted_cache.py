@@ -92,3 +92,30 @@ def test_a_redis_that_does_not_answer_is_storage_unavailable() -> None:
     client = redis_client(f"redis://127.0.0.1:{free_port()}/0", timeout_seconds=0.2)
     with pytest.raises(StorageUnavailable):
         RedisCountedCache(client).hit_and_get("query:client", WINDOW, ["query:masked:1"])
+
+
+@pytest.mark.redis
+def test_a_held_tag_that_still_matches_comes_back_alone(redis_at: tuple[str, str]) -> None:
+    """A poller's 304: the first key's value is not sent when it starts with the tag held."""
+    url, prefix = redis_at
+    client = redis_client(url, timeout_seconds=1)
+    try:
+        cache = RedisCache(client, prefix=prefix)
+        counted = RedisCountedCache(client, prefix=prefix)
+        cache.set("query:masked:11", b'"tag-one"{"sno":"11"}', timedelta(minutes=5))
+        cache.set("query:unknown:11", b"1", timedelta(minutes=5))
+        keys = ["query:masked:11", "query:unknown:11"]
+
+        assert counted.hit_and_get("query:192.0.2.4", WINDOW, keys, b'"tag-one"') == (
+            1,
+            [b'"tag-one"', b"1"],
+        )
+        assert counted.hit_and_get("query:192.0.2.4", WINDOW, keys, b'"tag-two"') == (
+            2,
+            [b'"tag-one"{"sno":"11"}', b"1"],
+        )
+        assert counted.hit_and_get(
+            "query:192.0.2.4", WINDOW, ["query:masked:12", *keys], b'"tag-one"'
+        ) == (3, [None, b'"tag-one"{"sno":"11"}', b"1"])
+    finally:
+        client.close()

@@ -12,10 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from logistic.adapters.sql.engine import create_engine
+from logistic.adapters.sql.error_counts import count_errors
 from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade
 from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.domain.centers import LOGISTICS_CENTERS
+from logistic.services.metering import DATABASE_ERRORS, DEADLOCK_RETRIES, Meter
 from tests.reporting import generated_orders
 from tests.services import as_mysqlclient, mysqlclient_problem, require
 
@@ -54,7 +56,8 @@ def _waiting_for_a_lock(engine: Engine) -> bool:
 
 
 def test_a_batch_chosen_to_break_a_deadlock_is_written_again(engine: Engine) -> None:
-    repository = SqlShipmentRepository(engine)
+    meter = Meter()
+    repository = SqlShipmentRepository(count_errors(engine, meter), meter=meter)
     # `other` is closed first on the way out, so a failure never waits for the batch.
     with ThreadPoolExecutor(1) as pool, engine.connect() as other:
         other.begin()
@@ -79,3 +82,6 @@ def test_a_batch_chosen_to_break_a_deadlock_is_written_again(engine: Engine) -> 
     assert len(written) == 3
     for shipment in written:
         assert repository.get(shipment.sno) == shipment
+    counted = meter.reading().values
+    assert counted[(DEADLOCK_RETRIES, ())] == 1
+    assert counted[(DATABASE_ERRORS, ("deadlock",))] == 1

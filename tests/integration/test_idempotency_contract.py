@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +14,14 @@ from logistic.adapters.memory import MemoryIdempotencyKeys
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.domain.errors import IdempotencyConflict, IdempotencyKeyReused
 from logistic.ports.idempotency import Answer, IdempotencyKeys
-from tests.integration.sql_backends import Backend
+from tests.integration.sql_backends import WITH_GALERA, Backend, backend_params, open_backend
+
+
+@pytest.fixture(params=backend_params(*WITH_GALERA))
+def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Every back end, and a Galera cluster with writes spread over its nodes; empty."""
+    yield from open_backend(request.param, request, tmp_path)
+
 
 NOW = datetime(2026, 11, 25, 4, 0, 0, 123456, tzinfo=UTC)
 LEASE = timedelta(seconds=60)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +26,15 @@ from logistic.domain.report import ReportFigures
 from logistic.domain.status import Status
 from logistic.ports.reports import ReportFigureSource
 from logistic.ports.repositories import NewShipment
-from tests.integration.sql_backends import Backend
+from tests.integration.sql_backends import WITH_GALERA, Backend, backend_params, open_backend
 from tests.reporting import TAIPEI, exact_percentile, generated_orders
+
+
+@pytest.fixture(params=backend_params(*WITH_GALERA))
+def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Every back end, and a Galera cluster with writes spread over its nodes; empty."""
+    yield from open_backend(request.param, request, tmp_path)
+
 
 SEEDED_AT = datetime(2026, 11, 25, 8, 0, tzinfo=TAIPEI)
 STUCK_AFTER = timedelta(hours=72)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +23,14 @@ from logistic.domain.model import Contact, Location, Region, Shipment, TrackingE
 from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import NewShipment
-from tests.integration.sql_backends import Backend
+from tests.integration.sql_backends import WITH_GALERA, Backend, backend_params, open_backend
+
+
+@pytest.fixture(params=backend_params(*WITH_GALERA))
+def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Every back end, and a Galera cluster with writes spread over its nodes; empty."""
+    yield from open_backend(request.param, request, tmp_path)
+
 
 NOW = datetime(2026, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
 TAIPEI = timezone(timedelta(hours=8))

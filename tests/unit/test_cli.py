@@ -42,6 +42,7 @@ def _command(path: tuple[str, ...]) -> click.Command:
 def test_the_commands_are_those_of_the_readme() -> None:
     assert COMMANDS == [
         ("dispatcher",),
+        ("ingest",),
         ("keys",),
         ("keys", "create"),
         ("migrate",),
@@ -67,6 +68,11 @@ def test_every_command_explains_itself_and_each_of_its_options(
     assert command.help
     assert command.help in " ".join(shown.output.split())
     for option in command.params:
+        if isinstance(option, click.Argument):
+            # An argument has no help of its own: the command's help names and explains it.
+            assert option.human_readable_name in shown.output
+            assert option.human_readable_name in command.help
+            continue
         assert isinstance(option, click.Option)
         assert option.help, option.name
         assert all(name in shown.output for name in option.opts), option.name
@@ -141,6 +147,8 @@ def test_main_returns_the_exit_code_of_a_refusal(capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize("path", [path for path in COMMANDS if path != ("keys",)], ids=" ".join)
 def test_a_malformed_setting_is_one_line_and_exit_code_2(path: tuple[str, ...]) -> None:
     arguments = [*path, "--scope", "events:write"] if path == ("keys", "create") else list(path)
+    if path == ("ingest",):
+        arguments.append("-")
     refused = CliRunner().invoke(logistic, arguments, env={**ENVIRONMENT, "LOGISTIC_PORT": "0"})
 
     assert refused.exit_code == 2
@@ -174,7 +182,7 @@ def test_an_instant_keeps_its_offset() -> None:
         (("run",), {"host": None, "port": None, "no_scheduler": False, "no_dispatcher": False}),
         (("dispatcher",), {}),
         (("report",), {"slot": None}),
-        (("scheduler",), {"clock_start": None, "clock_speed": 1.0}),
+        (("scheduler",), {"clock_start": None, "clock_speed": 1.0, "metrics_port": None}),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else "",
 )

@@ -16,7 +16,8 @@ from tests.contract import CONTRACT
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 ERROR = b'{"status":"error","data":null,"error":{"code":404,"message":"no shipment with sno 9"}}'
-JSON = [("Content-Type", "application/json; charset=utf-8")]
+REQUEST_ID = ("X-Request-ID", "a1b2")
+JSON = [("Content-Type", "application/json; charset=utf-8"), REQUEST_ID]
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
@@ -88,7 +89,14 @@ def test_the_checker_accepts_a_documented_answer() -> None:
     ("method", "target", "status", "headers", "body", "problem"),
     [
         ("GET", "/query?sno=9", 418, JSON, ERROR, "status 418 is not in the contract"),
-        ("GET", "/query?sno=9", 404, [("Content-Type", "text/html")], b"<p>", "text/html"),
+        (
+            "GET",
+            "/query?sno=9",
+            404,
+            [("Content-Type", "text/html"), REQUEST_ID],
+            b"<p>",
+            "text/html",
+        ),
         ("GET", "/query?sno=9", 404, JSON, b'{"error": "nope"}', "the body breaks"),
         ("GET", "/query?sno=9", 404, JSON, b"{", "not JSON"),
         ("GET", "/query?sno=9", 200, JSON, b"{}", "the ETag header is missing"),

@@ -6,7 +6,6 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from logistic.container import Container, memory_container
@@ -18,6 +17,7 @@ from logistic.services.tracking import View, tracking_key
 from logistic.settings import Settings
 from tests.contract import CheckedClient
 from tests.unit.conftest import NOW
+from tests.unit.flask_only import behind_request_meter
 from tests.unit.scans import bearer, key_with, post_event, shipment_with
 
 HISTORY = [Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT]
@@ -140,7 +140,7 @@ def test_both_paths_answer_the_same_304() -> None:
     container = _container(LOGISTIC_RATE_LIMIT="100/minute")
     app = create_app(container)
     served = CheckedClient(app)
-    flask_only = CheckedClient(lambda environ, start: Flask.wsgi_app(app, environ, start))
+    flask_only = CheckedClient(behind_request_meter(app))
     sno = shipment_with(container, HISTORY)
     tag = served.get(f"/query?sno={sno}").headers["ETag"]
     headers = {"If-None-Match": tag}

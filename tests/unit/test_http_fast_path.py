@@ -21,6 +21,7 @@ from logistic.settings import Settings
 from tests.bodies import cached_body
 from tests.contract import CheckedClient
 from tests.unit.conftest import NOW
+from tests.unit.flask_only import behind_request_meter
 from tests.unit.scans import assert_error, bearer, key_with, shipment_with
 from tests.unit.test_tracking_cache import Counting
 
@@ -46,7 +47,7 @@ class Paths:
 
         self.served = CheckedClient(self.app)
         app: Flask = self.app
-        self.flask_only = CheckedClient(lambda environ, start: Flask.wsgi_app(app, environ, start))
+        self.flask_only = CheckedClient(behind_request_meter(app))
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> TestResponse:
         return self.served.get(path, headers=headers or {})
@@ -65,9 +66,12 @@ def paths() -> Paths:
 
 
 def _headers(response: TestResponse) -> list[tuple[str, str]]:
-    """The headers, with the quota left shown as a number: each request uses one up."""
+    """The headers, with the quota left shown as a number (each request uses one up) and
+    the request's id as an id (each request has its own)."""
     return [
         (name, "<n>" if name == "X-RateLimit-Remaining" and value.isdigit() else value)
+        if name != "X-Request-ID"
+        else (name, "<id>")
         for name, value in response.headers.items()
     ]
 

@@ -12,6 +12,7 @@ from logistic.entrypoints.http import create_app
 from logistic.services.tracking import page_key
 from logistic.settings import Settings
 from tests.unit.conftest import NOW
+from tests.unit.flask_only import behind_request_meter
 from tests.unit.scans import shipment_with
 
 HISTORY = [Status.CREATED, Status.PACKAGE_RECEIVED, Status.IN_TRANSIT]
@@ -32,9 +33,7 @@ class Paths:
         # Cookies as each request sends them: the clients keep none of their own.
         self.served = Client(self.app, use_cookies=False)
         app: Flask = self.app
-        self.flask_only = Client(
-            lambda environ, start: Flask.wsgi_app(app, environ, start), use_cookies=False
-        )
+        self.flask_only = Client(behind_request_meter(app), use_cookies=False)
 
     def fast(self, path: str, headers: dict[str, str] | None = None) -> TestResponse:
         before = self.flask_runs
@@ -60,7 +59,7 @@ def paths() -> Paths:
 def _same(left: TestResponse, right: TestResponse) -> None:
     def headers(response: TestResponse) -> set[tuple[str, str]]:
         return {
-            (name, "<n>" if name == "X-RateLimit-Remaining" else value)
+            (name, "<n>" if name in ("X-RateLimit-Remaining", "X-Request-ID") else value)
             for name, value in response.headers.items()
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
 from attrs import evolve
@@ -20,7 +20,7 @@ from logistic.ports.api_keys import StoredKey
 from logistic.ports.clock import Clock
 from logistic.ports.idempotency import Answer, WriteClaim
 from logistic.ports.rate_limiter import Window
-from logistic.ports.repositories import MessagesFor, NewShipment
+from logistic.ports.repositories import Decide, Locked, MessagesFor, NewShipment
 from logistic.ports.webhook_outbox import WebhookOutbox
 
 
@@ -94,6 +94,25 @@ class MemoryShipmentRepository:
             self._shipments[sno] = updated
             if messages is not None and self._outbox is not None:
                 self._outbox.add(messages(updated))
+            return updated
+
+    def append_events(
+        self, snos: Collection[int], keys: Collection[str], decide: Decide
+    ) -> dict[int, Shipment]:
+        with self._lock:
+            found = {sno: self._shipments[sno] for sno in snos if sno in self._shipments}
+            claims = {key: self._claims[key] for key in keys if key in self._claims}
+            plan = decide(Locked(found, claims))
+            updated = {}
+            for sno in sorted(plan):
+                if sno not in found or not plan[sno]:
+                    continue
+                numbered = tuple(self._numbered(new.event) for new in plan[sno])
+                updated[sno] = evolve(found[sno], events=(*found[sno].events, *numbered))
+                for new in plan[sno]:
+                    if new.claim is not None:
+                        self._claims[new.claim.key] = new.claim
+            self._shipments.update(updated)
             return updated
 
     def claim(self, key: str) -> WriteClaim | None:
@@ -298,3 +317,18 @@ class MemoryContacts:
             phone=f"09{rng.randrange(10**8):08d}",
             address=rng.choice(_ADDRESSES),
         )
+
+
+class MemoryCacheGenerations:
+    """The CacheGenerations port in this process (for tests and library users)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    def current(self) -> int:
+        return self._generation
+
+    def advance(self) -> None:
+        with self._lock:
+            self._generation += 1

@@ -15,6 +15,7 @@ from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
+from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.domain.errors import CacheUnavailable
 
 HEALTH_CHECK_INTERVAL_SECONDS = 30
@@ -27,12 +28,30 @@ _CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
 
 @contextmanager
-def cache_unavailable_on_error(operation: str) -> Iterator[None]:
-    """Turns a driver error raised inside the block into CacheUnavailable."""
+def cache_unavailable_on_error(
+    operation: str, breaker: RedisBreaker | None = None
+) -> Iterator[None]:
+    """Turns a driver error raised inside the block into CacheUnavailable.
+
+    With a breaker, the block does not run while it is open (CacheBypassed), and
+    its outcome is told to the breaker.
+    """
+    if breaker is None:
+        try:
+            yield
+        except REDIS_ERRORS as error:
+            raise CacheUnavailable(f"redis cache {operation} failed: {error}") from error
+        return
+    breaker.before()
     try:
         yield
     except REDIS_ERRORS as error:
+        breaker.after(error)
         raise CacheUnavailable(f"redis cache {operation} failed: {error}") from error
+    except BaseException:
+        breaker.after(None)
+        raise
+    breaker.after(None)
 
 
 class LazyRedisCluster:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from datetime import timedelta
 from typing import cast
 
 from redis.exceptions import LockNotOwnedError
 from redis.lock import Lock as DriverLock
 
-from logistic.adapters.redis_client import REDIS_ERRORS, RedisLike
-from logistic.domain.errors import StorageUnavailable
+from logistic.adapters.redis_breaker import RedisBreaker
+from logistic.adapters.redis_client import RedisLike, cache_unavailable_on_error
 from logistic.ports.lock import LockToken, check_lock_name, ttl_milliseconds
 
 
@@ -22,9 +23,10 @@ class RedisLock:
     LockToken may be released anywhere, so each call makes its own Lock, given the token.
     """
 
-    def __init__(self, client: RedisLike, prefix: str) -> None:
+    def __init__(self, client: RedisLike, prefix: str, breaker: RedisBreaker | None = None) -> None:
         self._client = client
         self._prefix = prefix
+        self._breaker = breaker
 
     def acquire(self, name: str, ttl: timedelta) -> LockToken | None:
         check_lock_name(name)
@@ -32,23 +34,17 @@ class RedisLock:
         # millisecond short of the lease asked for.
         seconds = (ttl_milliseconds(ttl) + 0.5) / 1000
         token = LockToken(name, secrets.token_hex(16))
-        try:
+        with cache_unavailable_on_error(f"lock {name!r}", self._breaker):
             taken = self._lease(name, seconds).acquire(blocking=False, token=token.value)
-        except REDIS_ERRORS as error:
-            raise StorageUnavailable(
-                f"could not take the lock {name!r} in Redis: {error}"
-            ) from error
         return token if taken else None
 
     def release(self, token: LockToken) -> None:
-        try:
+        # Not owned: expired, released already, or another owner's now: nothing to give up.
+        with (
+            cache_unavailable_on_error(f"unlock {token.name!r}", self._breaker),
+            suppress(LockNotOwnedError),
+        ):
             self._lease(token.name).do_release(token.value)
-        except LockNotOwnedError:
-            pass  # expired, released already, or another owner's now: nothing to give up
-        except REDIS_ERRORS as error:
-            raise StorageUnavailable(
-                f"could not release the lock {token.name!r} in Redis: {error}"
-            ) from error
 
     def _lease(self, name: str, seconds: float | None = None) -> DriverLock:
         # A LazyRedisCluster builds its client here, inside the callers' error handling.

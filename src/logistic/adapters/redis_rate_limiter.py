@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from logistic.adapters.redis_breaker import RedisBreaker
 from logistic.adapters.redis_client import RedisLike, cache_unavailable_on_error
 from logistic.ports.rate_limiter import Window
 from logistic.settings import DEFAULT_REDIS_PREFIX
@@ -18,13 +19,19 @@ class RedisRateLimiter:
     and every worker agrees on it; an old counter expires a window after its end.
     """
 
-    def __init__(self, client: RedisLike, prefix: str = DEFAULT_REDIS_PREFIX) -> None:
+    def __init__(
+        self,
+        client: RedisLike,
+        prefix: str = DEFAULT_REDIS_PREFIX,
+        breaker: RedisBreaker | None = None,
+    ) -> None:
         self._client = client
         self._prefix = prefix
+        self._breaker = breaker
 
     def hit(self, key: str, window: Window, amount: int = 1) -> int:
         name, keep = window_counter(self._prefix, key, window)
-        with cache_unavailable_on_error("rate limit"):
+        with cache_unavailable_on_error("rate limit", self._breaker):
             pipeline = self._client.pipeline(transaction=False)
             pipeline.incr(name, amount)
             pipeline.pexpire(name, keep)

@@ -17,6 +17,7 @@ class Scope(enum.StrEnum):
     REPORTS_READ = "reports:read"
     PII_READ = "pii:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    METRICS_READ = "metrics:read"
 
 
 def parse_scopes(names: Iterable[str]) -> frozenset[Scope]:

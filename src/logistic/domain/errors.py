@@ -44,8 +44,19 @@ class CacheUnavailable(StorageUnavailable):
     """The cache did not answer in time or failed."""
 
 
+class CacheBypassed(CacheUnavailable):
+    """The cache was not asked: it failed lately and is left alone a few seconds.
+
+    Its failure was logged once already; callers need not log each bypass.
+    """
+
+
 class ObjectStoreError(StorageUnavailable):
     """The object store refused or failed an operation."""
+
+
+class ObjectStoreUnreachable(ObjectStoreError):
+    """The object store did not answer (down, hung, or no route): it may answer later."""
 
 
 class ReportNotFound(DomainError):

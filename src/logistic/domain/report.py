@@ -191,3 +191,32 @@ class Report:
     def _generated_at(self) -> str:
         local = self.generated_at.astimezone(time_zone(self.timezone))
         return local.isoformat(timespec="seconds")
+
+    @classmethod
+    def from_json_bytes(cls, body: bytes) -> Report:
+        """The report `to_json_bytes` wrote; InvalidInput when `body` is not one."""
+        try:
+            document = json.loads(body)
+            zone = document["timezone"]
+            starts_at = datetime.fromisoformat(document["slot"])
+            slot = ReportSlot.at(starts_at, zone)
+            if slot.starts_at_utc != in_utc(starts_at):
+                raise InvalidInput(f"{document['slot']} is not the start of a report slot")
+            figures = ReportFigures(
+                tracking_summary=document["trackingSummary"],
+                total_orders=document["total_orders"],
+                by_location=[
+                    LocationCount(row["id"], row["title"], row["count"])
+                    for row in document["by_location"]
+                ],
+                stuck=StuckShipments(
+                    document["stuck"]["count"], document["stuck"]["threshold_hours"]
+                ),
+                delivered_last_8h=document["delivered_last_8h"],
+                transit_hours_median=document["transit_hours"]["median"],
+                transit_hours_p90=document["transit_hours"]["p90"],
+                on_time_rate=document["on_time_rate"],
+            )
+            return cls(slot, datetime.fromisoformat(document["generated_at"]), figures)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise InvalidInput(f"not a report: {error}") from error

@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Concatenate, NoReturn, ParamSpec
+from typing import Concatenate, NoReturn, ParamSpec, TextIO
 
 import click
 from attrs import evolve
 from dependency_injector import providers
 
-from logistic.container import Container, container_from_environment
+from logistic.container import Container, container_from_environment, without_database_timeout
 from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.domain.errors import DomainError
+from logistic.domain.errors import DomainError, ObjectStoreUnreachable
+from logistic.entrypoints import logs
+from logistic.entrypoints.backfill import ingest_lines
 from logistic.entrypoints.dispatcher import deliver_until_stopped
+from logistic.entrypoints.metrics_port import serve_metrics
 from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.seeders import default_workers, seed_orders
@@ -54,10 +58,8 @@ def _with_container(
             container = container_from_environment()
         except DomainError as error:
             _fail(f"logistic: {error}", 2)
-        logging.basicConfig(
-            level=container.settings().log_level,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        settings = container.settings()
+        logs.configure(settings.log_level, settings.log_format)
         try:
             command(container, *args, **kwargs)
         except DomainError as error:
@@ -88,6 +90,7 @@ def _migrate(container: Container) -> None:
 @logistic.command(help="create or upgrade the schema, sync logistics centers")
 @_with_container
 def migrate(container: Container) -> None:
+    without_database_timeout(container)
     _migrate(container)
 
 
@@ -98,6 +101,7 @@ def migrate(container: Container) -> None:
 )
 @_with_container
 def recount(container: Container) -> None:
+    without_database_timeout(container)
     _migrate(container)
     found = container.recount()
     print(
@@ -131,6 +135,7 @@ def recount(container: Container) -> None:
 def seed(
     container: Container, orders: int, seed: int | None, workers: int | None, batch_size: int
 ) -> None:
+    without_database_timeout(container)
     _migrate(container)
     workers = workers or default_workers(container.settings().embedded)
     seed_orders(container, orders, seed, workers, batch_size)
@@ -174,16 +179,20 @@ def run(
         seed_orders(container, DEMO_ORDERS)
     container.shutdown_resources()
     chosen = (("scheduler", no_scheduler), ("dispatcher", no_dispatcher))
-    with _beside([name for name, off in chosen if not off]):
+    with _beside([name for name, off in chosen if not off], port or container.settings().port):
         _serve(container, host, port)
 
 
 @contextmanager
-def _beside(commands: Sequence[str]) -> Iterator[None]:
-    # Child processes, started before granian forks its workers: the master
-    # must hold no threads, and they must outlive no server.
+def _beside(commands: Sequence[str], port: int) -> Iterator[None]:
+    # Child processes, started before granian forks its workers: the master must hold
+    # no threads, and they must outlive no server. They write their metrics into the
+    # directory of the server's port, whose /metrics shows them.
     children = [
-        subprocess.Popen([sys.executable, "-m", "logistic.entrypoints.cli", command])  # noqa: S603
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "logistic.entrypoints.cli", command],
+            env={**os.environ, "LOGISTIC_PORT": str(port)},
+        )
         for command in commands
     ]
     try:
@@ -226,17 +235,48 @@ def report(container: Container, slot: str | None) -> None:
     default=1.0,
     help="time travel: run the clock this many times as fast as real time, e.g. 600",
 )
+@click.option(
+    "--metrics-port",
+    type=WholeNumber(least=1),
+    default=None,
+    help="serve this process's own metrics on http://LOGISTIC_HOST:PORT/metrics"
+    " (default: into the metrics directory the API's /metrics shows)",
+)
 @_with_container
-def scheduler(container: Container, clock_start: datetime | None, clock_speed: float) -> None:
+def scheduler(
+    container: Container, clock_start: datetime | None, clock_speed: float, metrics_port: int | None
+) -> None:
     if clock_start is not None or clock_speed != 1:
         start = clock_start or container.clock().now()
         travelling = container.travelling_clock(start, clock_speed)
         container.clock.override(providers.Object(travelling))
+    if metrics_port is not None:
+        # Scraped on its own port: its counts stay out of the API's /metrics.
+        container.metrics_store.override(container.process_metrics_store)
+    publisher = container.metrics_publisher()
     reports = container.reports()
-    reports.check()
+    try:
+        reports.check()
+    except ObjectStoreUnreachable as error:
+        # A store that is down now may be back soon: a missing bucket or a refusal would
+        # not be, and end the command. Each due slot meanwhile fails and is tried again.
+        logging.getLogger(__name__).warning(
+            "scheduler not ready: %s; due reports are tried again as failed ones", error
+        )
     produced = ReportScheduler(reports, container.clock(), container.settings().report_grace)
     stop_on_signals(produced)
-    produced.run()
+    publisher.start()
+    exposer = None
+    if metrics_port is not None:
+        exposer = serve_metrics(
+            container.settings().host, metrics_port, container.metrics_store().exposition
+        )
+    try:
+        produced.run()
+    finally:
+        publisher.stop()
+        if exposer is not None:
+            exposer.shutdown()
 
 
 @logistic.command(help="deliver webhook messages from the outbox (runs until stopped)")
@@ -268,6 +308,32 @@ def create(container: Container, scopes: tuple[str, ...]) -> None:
         " keep the key now, it is not shown again",
         file=sys.stderr,
     )
+
+
+@logistic.command(
+    help="apply the scans of FILE, one JSON object a line as an item of POST /events"
+    " (FILE `-`: standard input), a batch at a time; lines that cannot be read or are"
+    " refused are reported with their number and skipped (exit 1)",
+    short_help="apply a file of scans (JSON lines), as POST /events does",
+)
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@_with_container
+def ingest(container: Container, file: TextIO) -> None:
+    if file.seekable():
+        total = sum(1 for _ in file)
+        file.seek(0)
+        lines: Iterable[str] = file
+    else:
+        lines = file.readlines()
+        total = len(lines)
+    tally = ingest_lines(container, lines, total, sys.stderr)
+    print(
+        f"{tally.applied:,} events applied, {tally.replayed:,} applied before,"
+        f" {tally.skipped:,} lines skipped",
+        flush=True,
+    )
+    if tally.skipped:
+        click.get_current_context().exit(1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

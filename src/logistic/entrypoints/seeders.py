@@ -20,7 +20,7 @@ from collections.abc import Callable
 from multiprocessing.util import Finalize
 from typing import TextIO
 
-from logistic.container import Container, container_from_environment
+from logistic.container import Container, container_from_environment, without_database_timeout
 from logistic.entrypoints.progress import Progress
 from logistic.services.seeding import BATCH_SIZE, Batch, Seeding, SeedPlan, random_seed
 
@@ -95,6 +95,7 @@ def _start_worker() -> None:
     global _worker_seeding
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     container = container_from_environment()
+    without_database_timeout(container)
     # Run when the worker exits normally, so its connections are closed politely.
     Finalize(None, container.shutdown_resources, exitpriority=10)
     _worker_seeding = container.seeding()

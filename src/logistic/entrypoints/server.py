@@ -25,6 +25,11 @@ GRACEFUL_SECONDS = 20
 # CPython's default, so a thread back from a database or Redis reply waits less behind
 # its sibling's Python, which shortens the slowest /query misses (docs/performance.md).
 SWITCH_INTERVAL_S = 0.001
+GRANIAN_LOGGERS = {
+    "loggers": {
+        name: {"handlers": [], "propagate": True} for name in ("_granian", "granian.access")
+    }
+}
 
 
 class Server:
@@ -33,6 +38,8 @@ class Server:
 
     def run(self) -> None:
         settings = self._settings
+        # Counts of an earlier run go before any worker writes its own.
+        Container(settings=settings).metrics_store().clear()
         server = Granian(
             # Only a name in logs: each worker builds its app with `load` below.
             "logistic",
@@ -45,7 +52,13 @@ class Server:
             websockets=False,
             log_level=LogLevels(settings.log_level.lower()),
             log_access=False,
+            # Granian's own lines go through the service's handler (JSON by default).
+            log_dictconfig=GRANIAN_LOGGERS,
             workers_kill_timeout=GRACEFUL_SECONDS,
+            # A worker that dies (killed, out of memory) is replaced while the others keep
+            # serving; without this granian stops them all and exits. A worker dying
+            # again within seconds of its restart still ends the server (a crash loop).
+            respawn_failed_workers=True,
         )
         server.serve(target_loader=self.load, wrap_loader=False)
 
@@ -58,4 +71,5 @@ class Server:
         # connects here): a Resource takes no lock, and two first requests at once
         # would each build an engine.
         container.init_resources()
+        container.metrics_publisher().start()
         return create_app(container)

@@ -45,7 +45,11 @@ class CountedCache(Protocol):
     """
 
     def hit_and_get(
-        self, counter: str, window: Window, keys: Sequence[str]
+        self, counter: str, window: Window, keys: Sequence[str], held: bytes | None = None
     ) -> tuple[int, list[bytes | None]]:
-        """The count so far (this hit included) and the bytes under each key (None if absent)."""
+        """The count so far (this hit included) and the bytes under each key (None if absent).
+
+        When `held` is given (a poller's entity tag) and the first key's value starts with
+        it, that value is `held` alone: the caller has the rest, so the back end need not
+        send it."""
         ...

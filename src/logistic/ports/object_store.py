@@ -101,8 +101,9 @@ class ObjectStore(Protocol):
     def check(self) -> None:
         """Return when the store is there and writable; else ObjectStoreError saying what is wrong.
 
-        Meant for start-up and readiness probes; it may write a small probe
-        object outside the key space (a name starting with a dot).
+        Meant for start-up and readiness probes, so cheap to call every second: it
+        reads, and may write a small probe object outside the key space (a name
+        starting with a dot) at most once per interval of minutes.
         """
         ...
 

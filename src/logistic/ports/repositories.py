@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -23,6 +23,28 @@ class NewShipment:
     recipient: Contact
     plan: PlannedShipment
     promised_by: datetime
+
+
+@frozen
+class Locked:
+    """What a batch of appends finds, the shipments' rows locked until it commits:
+    the shipments by sno (unknown snos left out) and the claims stored already under
+    the keys asked, by key."""
+
+    shipments: Mapping[int, Shipment]
+    claims: Mapping[str, WriteClaim]
+
+
+@frozen
+class NewEvent:
+    """An event a batch appends, and the claim of the item that sent it, if any."""
+
+    event: TrackingEvent
+    claim: WriteClaim | None = None
+
+
+# What a batch appends to each shipment (by sno, oldest first), decided on what it found.
+Decide = Callable[[Locked], Mapping[int, Sequence[NewEvent]]]
 
 
 class ShipmentRepository(Protocol):
@@ -78,6 +100,23 @@ class ShipmentRepository(Protocol):
 
         The caller has checked the event against the lifecycle (`Shipment.record`): the
         /query cache relies on a delivered or returned shipment never taking another.
+        """
+        ...
+
+    def append_events(
+        self, snos: Collection[int], keys: Collection[str], decide: Decide
+    ) -> dict[int, Shipment]:
+        """Append events to many shipments in ONE transaction: all of them, or none.
+
+        The shipments `snos` are read and locked against every other writer
+        (`append_event` included), with the claims already stored under `keys`;
+        `decide` is given them and answers the events to append to each shipment,
+        checked against the lifecycle (`Shipment.record`). They are appended with
+        their claims, each shipment's status, place and snapshot and the counts
+        changed, and committed at once. Returns the shipments that took an event, as
+        stored (their events numbered), by sno. `decide` may be called again when the
+        database breaks a deadlock by rolling the transaction back: only its last
+        answer is written. StorageUnavailable: nothing is written.
         """
         ...
 

@@ -29,7 +29,11 @@ class Access:
         """The caller holding `key`; anonymous without one; Unauthorized for an unknown key."""
         if key is None:
             return ANONYMOUS
-        digest = key_digest(key)
+        return self.holder(key_digest(key))
+
+    def holder(self, digest: str) -> Caller:
+        """The caller whose key has the SHA-256 `digest` (what a signed-in page keeps);
+        Unauthorized when no such key is configured (any more)."""
         found: StoredKey | None = None
         # Every stored digest is compared, in constant time, whatever matched before.
         for stored in self._keys.all():

@@ -11,6 +11,7 @@ from logistic.domain.errors import CacheUnavailable
 from logistic.domain.model import Shipment
 from logistic.ports.cache import Cache
 from logistic.ports.repositories import ShipmentRepository
+from logistic.services.cache_warnings import warning_level
 from logistic.services.etag import tagged
 from logistic.services.tracking import NEGATIVE_TTL, Tracking, View, missing_key, tracking_key
 
@@ -52,8 +53,11 @@ class BatchLookup:
         try:
             values = dict(zip(wanted, self._cache.get_many(wanted), strict=True))
         except CacheUnavailable as error:
-            log.warning(
-                "cache unavailable, reading %d snos from the database: %s", len(unique), error
+            log.log(
+                warning_level(error),
+                "cache unavailable, reading %d snos from the database: %s",
+                len(unique),
+                error,
             )
             values = {}
         found: dict[int, bytes | None] = {}
@@ -91,7 +95,12 @@ class BatchLookup:
             self._cache.set_many(entries)
         except CacheUnavailable as error:
             # Perhaps some stored: checked as if all were.
-            log.warning("cache unavailable, %d entries perhaps not stored: %s", len(entries), error)
+            log.log(
+                warning_level(error),
+                "cache unavailable, %d entries perhaps not stored: %s",
+                len(entries),
+                error,
+            )
         self._check(list(shipments.values()), unknown)
         return filled
 

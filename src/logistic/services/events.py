@@ -20,6 +20,7 @@ from logistic.ports.clock import Clock
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import ShipmentRepository
 from logistic.services.locations import Locations
+from logistic.services.metering import EVENTS_RECORDED, SILENT, Meter
 from logistic.services.tracking import Tracking, View
 from logistic.services.webhook_subscribers import Subscribers
 
@@ -51,7 +52,9 @@ class Recording:
         tracking: Tracking,
         clock: Clock,
         subscribers: Subscribers | None = None,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._shipments = shipments
         self._locations = locations
         self._tracking = tracking
@@ -99,6 +102,7 @@ class Recording:
             if replayed is None:
                 raise
             return replayed
+        self._meter.add(EVENTS_RECORDED, event.status.value)
         return Recorded(updated, self._tracking.refresh(updated))
 
     def _recorded_before(self, sno: int, claim: WriteClaim) -> Recorded | None:

@@ -15,6 +15,7 @@ from logistic.ports.clock import Clock
 from logistic.ports.people import ContactSource
 from logistic.ports.repositories import NewShipment, ShipmentRepository
 from logistic.services.locations import Locations
+from logistic.services.metering import FAKE_ORDERS, SILENT, Meter
 from logistic.services.tracking import Tracking
 from logistic.services.webhook_subscribers import Subscribers
 
@@ -64,8 +65,10 @@ class FakeOrders:
         rng_factory: Callable[[], random.Random] = random.Random,
         tracking: Tracking | None = None,
         subscribers: Subscribers | None = None,
+        meter: Meter = SILENT,
     ) -> None:
         self._subscribers = subscribers
+        self._meter = meter
         self._shipments = shipments
         self._tracking = tracking
         self._locations = locations
@@ -88,6 +91,7 @@ class FakeOrders:
         )
         messages = None if self._subscribers is None else self._subscribers.messages_for(CREATED)
         stored = self._shipments.add_many(planned, messages)
+        self._meter.add(FAKE_ORDERS, amount=len(stored))
         if self._tracking is not None:
             # Someone may have asked for these snos before they existed.
             self._tracking.forget(shipment.sno for shipment in stored)

@@ -33,6 +33,14 @@ def check_key(key: str) -> None:
         )
 
 
+def write_claim(caller: str, key: str, request: str, at: datetime) -> WriteClaim:
+    """The claim of a write whose key comes with the item it protects (an item of
+    POST /events), not with a request: the caller's own, as Idempotency-Key is, and
+    kept apart from those (the same text as an Idempotency-Key is another key)."""
+    check_key(key)
+    return WriteClaim(_digest(caller, "item", key), _digest(request), at)
+
+
 class Idempotency:
     def __init__(
         self,

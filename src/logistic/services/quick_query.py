@@ -9,6 +9,8 @@ from attrs import frozen
 
 from logistic.domain.errors import StorageUnavailable
 from logistic.ports.cache import CountedCache
+from logistic.services.cache_warnings import warning_level
+from logistic.services.metering import CACHE_LOOKUPS, SILENT, Meter
 from logistic.services.rate_limit import Allowance, Throttle
 from logistic.services.tracking import Tracking, View
 
@@ -35,30 +37,52 @@ class QuickQuery:
     """
 
     def __init__(
-        self, throttle: Throttle, tracking: Tracking, counted: CountedCache | None
+        self,
+        throttle: Throttle,
+        tracking: Tracking,
+        counted: CountedCache | None,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._throttle = throttle
         self._tracking = tracking
         self._counted = counted
 
-    def cached(self, client: str, sno: int, view: View) -> Counted:
-        return self.counted(client, sno, self._tracking.servable_key(sno, view))
+    def cached(self, client: str, sno: int, view: View, held: bytes | None = None) -> Counted:
+        """`held`: the entity tag the caller holds; a body that still has it comes back as
+        the tag alone (CountedCache.hit_and_get), to be answered 304."""
+        return self.counted(client, sno, self._tracking.servable_key(sno, view), held)
 
-    def counted(self, client: str, sno: int, key: str | None) -> Counted:
+    def counted(self, client: str, sno: int, key: str | None, held: bytes | None = None) -> Counted:
         """`cached` for any entry of `sno` (a page: Tracking.servable of its key)."""
         negative = self._tracking.negative_key(sno)
         tally = self._throttle.tally(client)
         if tally is None or self._counted is None:
             allowance = self._throttle.admit(client)
-            return _counted(allowance, key, negative, self._tracking.cached)
+            return self._looked_up(_counted(allowance, key, negative, self._tracking.cached))
         wanted = [wanted for wanted in (key, negative) if wanted is not None]
         try:
-            count, values = self._counted.hit_and_get(tally.key, tally.window, wanted)
+            count, values = self._counted.hit_and_get(
+                tally.key, tally.window, wanted, held if key is not None else None
+            )
         except StorageUnavailable as error:
-            log.warning("cache and rate limiter unavailable, admitting %s: %s", client, error)
+            self._meter.add(CACHE_LOOKUPS, "error")
+            log.log(
+                warning_level(error),
+                "cache and rate limiter unavailable, admitting %s: %s",
+                client,
+                error,
+            )
             return Counted(None, None)
         allowance = self._throttle.judge(tally, count)
-        return _counted(allowance, key, negative, dict(zip(wanted, values, strict=True)).get)
+        found = dict(zip(wanted, values, strict=True)).get
+        return self._looked_up(_counted(allowance, key, negative, found))
+
+    def _looked_up(self, counted: Counted) -> Counted:
+        """`counted`, counted as a cache hit when it found a body or the unknown marker."""
+        hit = counted.body is not None or counted.unknown
+        self._meter.add(CACHE_LOOKUPS, "hit" if hit else "miss")
+        return counted
 
 
 def _counted(

@@ -11,6 +11,7 @@ from attrs import frozen
 from logistic.domain.errors import RateLimited, StorageUnavailable
 from logistic.ports.clock import Clock
 from logistic.ports.rate_limiter import RateLimiter, Window
+from logistic.services.cache_warnings import warning_level
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,9 @@ class Throttle:
         try:
             count = self._limiter.hit(tally.key, tally.window, amount)
         except StorageUnavailable as error:
-            log.warning("rate limiter unavailable, admitting %s: %s", client, error)
+            log.log(
+                warning_level(error), "rate limiter unavailable, admitting %s: %s", client, error
+            )
             return None
         return self.judge(tally, count)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import time
 from datetime import date, timedelta
 
 from logistic.domain.errors import InvalidInput, ReportNotFound
@@ -14,6 +15,13 @@ from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
 from logistic.ports.reports import ReportFigureSource
+from logistic.services.metering import (
+    LAST_PUBLISHED_SLOT,
+    REPORT_RUNS,
+    REPORT_SECONDS,
+    SILENT,
+    Meter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +60,9 @@ class Reports:
         zone: str,
         stuck_after: timedelta,
         lock_ttl: timedelta = LOCK_TTL,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._figures = figures
         self._store = store
         self._lock = lock
@@ -78,6 +88,20 @@ class Reports:
         Raises InvalidInput for a slot that has not started, StorageUnavailable
         when the figures, the store or the lock fail (nothing is half-published then).
         """
+        started = time.perf_counter()
+        try:
+            outcome = self._publish(slot)
+        except Exception:
+            self._meter.add(REPORT_RUNS, "failed")
+            raise
+        self._meter.add(REPORT_RUNS, outcome.name.lower())
+        if outcome is Publication.PUBLISHED:
+            self._meter.observe(REPORT_SECONDS, time.perf_counter() - started)
+        if outcome is not Publication.TAKEN:
+            self._meter.set(LAST_PUBLISHED_SLOT, slot.starts_at_utc.timestamp())
+        return outcome
+
+    def _publish(self, slot: ReportSlot) -> Publication:
         if slot.zone != self.zone:
             raise InvalidInput(f"reports are made in {self.zone}, not in {slot.zone}")
         if slot.starts_at_utc > self._clock.now():

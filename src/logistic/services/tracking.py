@@ -6,6 +6,7 @@ import enum
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta, tzinfo
 
@@ -14,8 +15,11 @@ from logistic.domain.model import Shipment
 from logistic.domain.privacy import anonymized
 from logistic.ports.cache import Cache
 from logistic.ports.repositories import ShipmentRepository
+from logistic.services.cache_warnings import warning_level
 from logistic.services.etag import tagged, untagged
+from logistic.services.freshness import Freshness
 from logistic.services.locations import Locations
+from logistic.services.metering import CACHE_LOOKUPS, SILENT, Meter
 from logistic.services.rendering import to_json_bytes, tracking_document
 
 log = logging.getLogger(__name__)
@@ -75,7 +79,10 @@ class Tracking:
         ttl: timedelta,
         negative_ttl: timedelta = NEGATIVE_TTL,
         page_languages: Sequence[str] = (),
+        freshness: Freshness | None = None,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._shipments = shipments
         self._locations = locations
         self._cache = cache
@@ -85,6 +92,7 @@ class Tracking:
         self._page_languages = tuple(page_languages)
         self._pending_deletes: dict[str, None] = {}
         self._lock = threading.Lock()
+        self._freshness = freshness
 
     def ttl_for(self, shipment: Shipment) -> timedelta:
         """LOGISTIC_CACHE_TTL while in flight; at least a day once delivered or returned."""
@@ -126,6 +134,7 @@ class Tracking:
         """The body after its entity tag (`etag.tagged`), as the cache keeps it."""
         key = self.servable_key(sno, view)
         cached = None if key is None else self._get(key)
+        self._meter.add(CACHE_LOOKUPS, "miss" if cached is None else "hit")
         if cached is not None:
             return cached
         return self.uncached_tagged_body(sno, view)
@@ -169,16 +178,18 @@ class Tracking:
     def refresh(self, shipment: Shipment) -> dict[View, bytes]:
         """Write-through after `shipment` was committed: every view's body is replaced,
         its pages dropped (the next view renders them)."""
+        since = time.monotonic()
         self._retry_deletes()
         bodies = {view: self.render(shipment, view) for view in View}
         entries = {tracking_key(shipment.sno, view): tagged(body) for view, body in bodies.items()}
-        self._store(shipment, entries, replacing=True)
-        self._delete([page_key(shipment.sno, language) for language in self._page_languages])
+        self._store(shipment, entries, replacing=True, since=since)
+        pages = [page_key(shipment.sno, language) for language in self._page_languages]
+        self._delete(pages, since)
         return bodies
 
     def forget(self, snos: Iterable[int]) -> None:
         """Drop every entry of these snos (new orders: no negative entry may hide them)."""
-        self._delete([key for sno in snos for key in self.keys(sno)])
+        self._delete([key for sno in snos for key in self.keys(sno)], time.monotonic())
 
     def forget_now(self, snos: Iterable[int]) -> None:
         """`forget` for a process that answers no requests (seeding): a delete that fails
@@ -187,12 +198,26 @@ class Tracking:
 
     def _get(self, key: str) -> bytes | None:
         try:
-            return self._cache.get(key)
+            found = self._cache.get(key)
         except CacheUnavailable as error:
-            log.warning("cache unavailable, reading %s from the database: %s", key, error)
+            self._meter.add(CACHE_LOOKUPS, "error")
+            log.log(
+                warning_level(error),
+                "cache unavailable, reading %s from the database: %s",
+                key,
+                error,
+            )
             return None
+        return found
 
-    def _store(self, shipment: Shipment, entries: Mapping[str, bytes], replacing: bool) -> None:
+    def _store(
+        self,
+        shipment: Shipment,
+        entries: Mapping[str, bytes],
+        replacing: bool,
+        since: float | None = None,
+    ) -> None:
+        since = time.monotonic() if since is None else since
         ttl = self.ttl_for(shipment)
         failed = False
         for key, body in entries.items():
@@ -200,11 +225,11 @@ class Tracking:
                 self._cache.set(key, body, ttl)
             except CacheUnavailable as error:
                 failed = True
-                log.warning("cache unavailable, %s not stored: %s", key, error)
+                log.log(warning_level(error), "cache unavailable, %s not stored: %s", key, error)
         # A failed write-through leaves the previous body behind; a body read before
         # another writer's commit must not outlive that writer's own write-through.
         if (failed and replacing) or self._moved_on(shipment):
-            self._delete(list(entries))
+            self._delete(list(entries), since)
 
     def _moved_on(self, shipment: Shipment) -> bool:
         """Whether a newer history than `shipment`'s has been committed.
@@ -226,20 +251,33 @@ class Tracking:
         try:
             self._cache.set(missing_key(sno), _MISSING, self._negative_ttl)
         except CacheUnavailable as error:
-            log.warning("cache unavailable, unknown sno %s not remembered: %s", sno, error)
+            log.log(
+                warning_level(error),
+                "cache unavailable, unknown sno %s not remembered: %s",
+                sno,
+                error,
+            )
             return
         # The order may have been created since we looked (its creator deleted this key
         # before we set it): look once more.
         if self._shipments.event_count(sno) is not None:
-            self._delete([missing_key(sno)])
+            self._delete([missing_key(sno)], time.monotonic())
 
-    def _delete(self, keys: list[str]) -> None:
+    def _delete(self, keys: list[str], since: float) -> None:
+        """Delete `keys`; when that fails, they are retried later by this process, and
+        with `freshness` no process reads them after this returns (services/freshness.py).
+        `since`: when the change that makes them stale was committed, or later."""
         if not keys:
             return
         try:
             self._cache.delete(*keys)
         except CacheUnavailable as error:
-            log.warning("cache unavailable, %d stale keys deleted later: %s", len(keys), error)
+            log.log(
+                warning_level(error),
+                "cache unavailable, %d stale keys deleted later: %s",
+                len(keys),
+                error,
+            )
             with self._lock:
                 self._pending_deletes.update(dict.fromkeys(keys))
                 excess = len(self._pending_deletes) - MAX_PENDING_DELETES
@@ -248,6 +286,8 @@ class Tracking:
                     # them one by one from the front of a dict costs quadratic time.
                     kept = itertools.islice(self._pending_deletes, excess, None)
                     self._pending_deletes = dict.fromkeys(kept)
+            if self._freshness is not None:
+                self._freshness.breached(since)
 
     def _retry_deletes(self) -> None:
         if not self._pending_deletes:

@@ -11,26 +11,46 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
 from logistic.adapters.sql.errors import storage_errors
-from logistic.settings import DEFAULT_POOL_RECYCLE_S
+from logistic.settings import DEFAULT_DATABASE_TIMEOUT_S, DEFAULT_POOL_RECYCLE_S
 
 BUSY_TIMEOUT_MS = 5000
 MYSQL_CONNECT_TIMEOUT_S = 10
+# SQLAlchemy's own default wait for a pooled connection, kept where nothing is bounded.
+POOL_TIMEOUT_UNBOUNDED_S = 30.0
+
+# Every engine is made with `hide_parameters=True`: an error's text (logged with the
+# 503 it becomes) then holds the SQL without its values, never a recipient's name,
+# phone or address.
 
 # Execution option asking for a transaction that will write (see `writer`).
 WRITE_OPTION = "logistic_write"
 
 
-def create_engine(url: str, pool_recycle_s: int = DEFAULT_POOL_RECYCLE_S) -> Engine:
-    """An engine for a SQLite or MariaDB/MySQL URL."""
+def create_engine(
+    url: str,
+    pool_recycle_s: int = DEFAULT_POOL_RECYCLE_S,
+    timeout_s: int | None = DEFAULT_DATABASE_TIMEOUT_S,
+) -> Engine:
+    """An engine for a SQLite or MariaDB/MySQL URL.
+
+    On MariaDB/MySQL every wait is bounded by `timeout_s` (None: unbounded, for
+    migrations and bulk loads): connecting, each read and write on the socket, and
+    waiting for a pooled connection. A hung server is then a StorageUnavailable (a
+    JSON 503) well before a proxy gives up on the request.
+    """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() in ("mysql", "mariadb"):
-        return _mysql_engine(parsed, pool_recycle_s)
-    return sa.create_engine(parsed, pool_pre_ping=True)
+        return _mysql_engine(parsed, pool_recycle_s, timeout_s)
+    return sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
-def create_read_engine(url: str, pool_recycle_s: int = DEFAULT_POOL_RECYCLE_S) -> Engine | None:
+def create_read_engine(
+    url: str,
+    pool_recycle_s: int = DEFAULT_POOL_RECYCLE_S,
+    timeout_s: int | None = DEFAULT_DATABASE_TIMEOUT_S,
+) -> Engine | None:
     """An engine of its own for reads outside any transaction on a MariaDB/MySQL URL.
 
     A query costs one round trip there: autocommit, so no BEGIN and no ROLLBACK,
@@ -42,7 +62,7 @@ def create_read_engine(url: str, pool_recycle_s: int = DEFAULT_POOL_RECYCLE_S) -
     parsed = sa.make_url(url)
     if parsed.get_backend_name() not in ("mysql", "mariadb"):
         return None
-    return _mysql_engine(parsed, pool_recycle_s, reads_only=True)
+    return _mysql_engine(parsed, pool_recycle_s, timeout_s, reads_only=True)
 
 
 def writer(engine: Engine) -> Engine:
@@ -64,7 +84,7 @@ def ping(engine: Engine) -> None:
 def _sqlite_engine(url: sa.URL) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _: object) -> None:
@@ -84,32 +104,52 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     return engine
 
 
-def _mysql_engine(url: sa.URL, pool_recycle_s: int, reads_only: bool = False) -> Engine:
+def _mysql_engine(
+    url: sa.URL, pool_recycle_s: int, timeout_s: int | None, reads_only: bool = False
+) -> Engine:
     if url.drivername in ("mysql", "mariadb"):
         url = url.set(drivername=f"{url.drivername}+pymysql")
     if "charset" not in url.query:
         url = url.update_query_dict({"charset": "utf8mb4"})
-    connect_args: dict[str, Any] = (
-        {} if "connect_timeout" in url.query else {"connect_timeout": MYSQL_CONNECT_TIMEOUT_S}
-    )
+    connect_args = _timeouts(url, timeout_s)
     if url.get_driver_name() == "mysqldb":
         connect_args["conv"] = mysqldb_conversions()
+    pool_timeout = float(timeout_s) if timeout_s is not None else POOL_TIMEOUT_UNBOUNDED_S
     if reads_only:
         return sa.create_engine(
             url,
             pool_recycle=pool_recycle_s,
+            pool_timeout=pool_timeout,
             isolation_level="AUTOCOMMIT",
             skip_autocommit_rollback=True,
             pool_reset_on_return=None,
             connect_args=connect_args,
+            hide_parameters=True,
         )
     return sa.create_engine(
         url,
         pool_pre_ping=True,
         pool_recycle=pool_recycle_s,
+        pool_timeout=pool_timeout,
         isolation_level="READ COMMITTED",
         connect_args=connect_args,
+        hide_parameters=True,
     )
+
+
+def _timeouts(url: sa.URL, timeout_s: int | None) -> dict[str, Any]:
+    """The drivers' connect arguments bounding each wait (both spell them alike).
+
+    The URL's own `connect_timeout`, `read_timeout` or `write_timeout` wins.
+    """
+    bounds: dict[str, Any] = {"connect_timeout": MYSQL_CONNECT_TIMEOUT_S}
+    if timeout_s is not None:
+        bounds = {
+            "connect_timeout": min(MYSQL_CONNECT_TIMEOUT_S, timeout_s),
+            "read_timeout": timeout_s,
+            "write_timeout": timeout_s,
+        }
+    return {name: value for name, value in bounds.items() if name not in url.query}
 
 
 def mysqldb_conversions() -> dict[Any, Any]:

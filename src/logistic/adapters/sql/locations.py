@@ -9,10 +9,10 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.status_counts import make_places, place
 from logistic.adapters.sql.tables import locations
+from logistic.adapters.sql.transactions import in_transaction
 from logistic.domain.model import Location, Region
 
 # Two syncs racing (every replica runs `logistic migrate`): the loser's INSERT fails.
@@ -22,7 +22,6 @@ _SYNC_ATTEMPTS = 3
 class SqlLocationCatalog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._writer = writer(engine)
 
     def all(self) -> tuple[Location, ...]:
         with storage_errors(), self._engine.connect() as connection:
@@ -36,8 +35,7 @@ class SqlLocationCatalog:
         with storage_errors():
             for attempt in range(1, _SYNC_ATTEMPTS + 1):
                 try:
-                    with self._writer.begin() as connection:
-                        _sync_locations(connection, by_id)
+                    in_transaction(self._engine, lambda c: _sync_locations(c, by_id))
                     return
                 except IntegrityError:
                     # Another process inserted the same centers first: look again.

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from logistic.adapters.sql.engine import create_engine, writer
+from logistic.adapters.sql.galera import cluster_migration_lock, is_galera
 from logistic.domain.errors import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -70,9 +71,14 @@ def _migration_lock(connection: Connection) -> Iterator[None]:
 
     MySQL commits each DDL statement at once, so no transaction keeps two migrators
     apart. The server frees the lock when the session ends, even if this process dies.
+    GET_LOCK holds on one node only: on a Galera cluster, a lock of its own.
     """
     if connection.dialect.name not in ("mysql", "mariadb"):
         yield
+        return
+    if is_galera(connection):
+        with cluster_migration_lock(connection, MIGRATION_LOCK_SECONDS):
+            yield
         return
     taken = connection.execute(
         text("SELECT GET_LOCK(:name, :seconds)"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 from attrs import evolve
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from logistic.adapters.sql.batch_reads import read_event_counts, read_shipments
 from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
 from logistic.adapters.sql.engine import writer
-from logistic.adapters.sql.errors import deadlocked, storage_errors
+from logistic.adapters.sql.errors import storage_errors
+from logistic.adapters.sql.event_batches import append_events as append_in_batch
 from logistic.adapters.sql.reads import connection_rows, read, read_rows
 from logistic.adapters.sql.sequences import EVENT_SEQUENCE, reserve, take
 from logistic.adapters.sql.snapshot import STATUSES, from_snapshot, snapshot_text, utc
@@ -29,15 +30,17 @@ from logistic.adapters.sql.tables import (
     recipients,
     tracking_events,
 )
+from logistic.adapters.sql.transactions import in_transaction
 from logistic.adapters.sql.webhook_outbox import insert_messages
 from logistic.domain.errors import ConcurrentUpdate, LocationNotFound, ShipmentNotFound
 from logistic.domain.model import Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
-from logistic.ports.repositories import MessagesFor, NewShipment
+from logistic.ports.repositories import Decide, MessagesFor, NewShipment
+from logistic.services.metering import DEADLOCK_RETRIES, SILENT, Meter
 
-# Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails;
-# or MariaDB rolls a transaction back to break a deadlock. Tried again, this many in all.
+# Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails.
+# Tried again, this many in all.
 _ALLOCATION_ATTEMPTS = 3
 
 T = TypeVar("T")
@@ -90,10 +93,14 @@ class SqlShipmentRepository:
     """
 
     def __init__(
-        self, engine: Engine, reader: Engine | None = None, replica: Engine | None = None
+        self,
+        engine: Engine,
+        reader: Engine | None = None,
+        replica: Engine | None = None,
+        meter: Meter = SILENT,
     ) -> None:
+        self._meter = meter
         self._engine = engine
-        self._writer = writer(engine)
         self._reader = reader or engine
         self._replica = replica or self._reader
 
@@ -147,6 +154,9 @@ class SqlShipmentRepository:
         self._writing(planned, lambda c: insert_in_bulk(c, planned, first_event_id), attempts=1)
         return range(planned[0].sno, planned[-1].sno + 1)
 
+    def _retried(self) -> None:
+        self._meter.add(DEADLOCK_RETRIES)
+
     def _writing(
         self,
         shipments: Sequence[NewShipment | Shipment],
@@ -155,20 +165,17 @@ class SqlShipmentRepository:
     ) -> T:
         """`work` in a writing transaction, driver errors translated; tried again (up to
         `attempts` times) when two first allocations of a sequence raced (see
-        `sequences.take`), or when the database rolled it back whole to break a deadlock."""
+        `sequences.take`). A transaction the database rolled back whole (a deadlock,
+        or a Galera certification failure) is run again by `in_transaction`."""
         with storage_errors():
             for attempt in range(1, attempts + 1):
                 try:
-                    with self._writer.begin() as connection:
-                        return work(connection)
+                    return in_transaction(self._engine, work, self._retried)
                 except IntegrityError as error:
                     unknown = self._unknown_locations(shipments)
                     if unknown:
                         raise LocationNotFound(min(unknown)) from error
                     if attempt == attempts:
-                        raise
-                except OperationalError as error:
-                    if not deadlocked(error) or attempt == attempts:
                         raise
         raise AssertionError("unreachable")
 
@@ -190,7 +197,8 @@ class SqlShipmentRepository:
         }
         if event.status is Status.DELIVERED:
             changes["delivered_at"] = event.occurred_at
-        with storage_errors(), self._writer.begin() as connection:
+
+        def appended(connection: Connection) -> Shipment:
             result = connection.execute(
                 update(orders)
                 .where(orders.c.sno == sno, orders.c.event_count == expected_events)
@@ -223,7 +231,15 @@ class SqlShipmentRepository:
             )
             if messages is not None:
                 insert_messages(connection, messages(shipment))
-        return shipment
+            return shipment
+
+        with storage_errors():
+            return in_transaction(self._engine, appended, self._retried)
+
+    def append_events(
+        self, snos: Collection[int], keys: Collection[str], decide: Decide
+    ) -> dict[int, Shipment]:
+        return append_in_batch(writer(self._engine), snos, keys, decide, load_shipment)
 
     def event_count(self, sno: int) -> int | None:
         if not 0 < sno <= MAX_KEY:
@@ -246,11 +262,9 @@ class SqlShipmentRepository:
         return None if row is None else WriteClaim(key, row.fingerprint, row.claimed_at)
 
     def forget_claims(self, before: datetime) -> int:
-        with storage_errors(), self._writer.begin() as connection:
-            result = connection.execute(
-                delete(event_claims).where(event_claims.c.claimed_at < before)
-            )
-            return int(result.rowcount)
+        query = delete(event_claims).where(event_claims.c.claimed_at < before)
+        with storage_errors():
+            return in_transaction(self._engine, lambda c: int(c.execute(query).rowcount))
 
     def count(self) -> int:
         query = select(func.count()).select_from(orders)

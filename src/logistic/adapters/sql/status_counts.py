@@ -22,7 +22,6 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.tables import (
     NO_PLACE,
@@ -32,6 +31,7 @@ from logistic.adapters.sql.tables import (
     place_counts,
     status_counts,
 )
+from logistic.adapters.sql.transactions import in_transaction
 from logistic.domain.errors import DomainError
 from logistic.domain.status import Status
 
@@ -208,12 +208,14 @@ def recount(engine: Engine) -> Recount:
     transaction commits.
     """
     with storage_errors("recounting the orders"):
-        with writer(engine).begin() as connection:
-            at = connection.execute(select(orders.c.current_location_id).distinct()).scalars()
-            catalog = connection.execute(select(locations.c.id)).scalars()
-            make_places(connection, {place(key) for key in at} | set(catalog) | {NO_PLACE})
-        with writer(engine).begin() as connection:
-            return _recount(connection)
+        in_transaction(engine, _make_every_place)
+        return in_transaction(engine, _recount)
+
+
+def _make_every_place(connection: Connection) -> None:
+    at = connection.execute(select(orders.c.current_location_id).distinct()).scalars()
+    catalog = connection.execute(select(locations.c.id)).scalars()
+    make_places(connection, {place(key) for key in at} | set(catalog) | {NO_PLACE})
 
 
 def _recount(connection: Connection) -> Recount:

@@ -41,7 +41,8 @@ def _shown(item: Any) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
 
 
-def _sno(item: Any) -> int:
+def sno_item(item: Any) -> int:
+    """An order number given in a JSON body: a whole number, or a string of digits."""
     if type(item) is int:
         if not 1 <= item <= MAX_SNO:
             raise InvalidInput(f"sno must be between 1 and {MAX_SNO}")
@@ -70,7 +71,7 @@ def lookup() -> Response:
     parsed: list[int | bytes] = []
     for item in items:
         try:
-            parsed.append(_sno(item))
+            parsed.append(sno_item(item))
         except InvalidInput as error:
             parsed.append(_error_item(item, 400, error))
     wanted = [sno for sno in parsed if isinstance(sno, int)]

@@ -19,6 +19,11 @@ def _trusted(address: str, proxies: Sequence[ProxyNetwork]) -> bool:
     return any(parsed in network for network in proxies)
 
 
+def from_trusted_proxy(remote: str, proxies: Sequence[ProxyNetwork]) -> bool:
+    """True when the peer `remote` is one of the proxies whose headers are believed."""
+    return _trusted(remote, proxies)
+
+
 def client_address(
     remote: str, forwarded_for: Sequence[str], proxies: Sequence[ProxyNetwork]
 ) -> str:

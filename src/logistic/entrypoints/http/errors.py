@@ -54,7 +54,8 @@ def error_response(code: int, message: str, **extra: Any) -> Response:
     return Response(body, status=code, content_type="application/json; charset=utf-8")
 
 
-def _status_for(error: DomainError) -> int:
+def status_for(error: DomainError) -> int:
+    """The HTTP status of `error` (500 for one without a mapping: a bug)."""
     for kind, code in STATUS_CODES:
         if isinstance(error, kind):
             return code
@@ -62,7 +63,7 @@ def _status_for(error: DomainError) -> int:
 
 
 def domain_error_response(error: DomainError) -> Response:
-    code = _status_for(error)
+    code = status_for(error)
     if code >= 500:
         log.error("request failed: %s", error, exc_info=error)
     if isinstance(error, TransitionRefused):

@@ -32,7 +32,8 @@ from logistic.entrypoints.http.errors import (
     unexpected_error_response,
 )
 from logistic.entrypoints.http.inputs import MAX_SNO
-from logistic.services.etag import untagged
+from logistic.entrypoints.http.request_meter import ROUTE
+from logistic.services.etag import TAG_LENGTH, untagged
 from logistic.services.tracking import View
 from logistic.settings import Settings
 
@@ -57,11 +58,13 @@ class FastPath:
         answer = self._answer(environ)
         if answer is None:
             return self._app(environ, start_response)
+        environ[ROUTE] = "/query"
         if isinstance(answer, tuple):
             value, view, limits = answer
             etag, body = untagged(value)
             validators = validator_headers(etag, view)
-            if not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag):
+            # No body: the cache found the tag the caller holds (`_held_tag`).
+            if not body or not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag):
                 start_response("304 Not Modified", [*validators, *limits])
                 return []
             length = str(len(body))
@@ -92,7 +95,8 @@ class FastPath:
             return None
         limits: list[tuple[str, str]] = []
         try:
-            counted = quick_query.cached(client, sno, view)  # a 429 is raised here
+            held = _held_tag(environ.get("HTTP_IF_NONE_MATCH"))
+            counted = quick_query.cached(client, sno, view, held)  # a 429 is raised here
             limits = rate_limit_headers(counted.allowance)
             if counted.unknown:
                 raise ShipmentNotFound(sno)
@@ -122,6 +126,14 @@ class FastPath:
         except DomainError:
             return None
         return View.FULL if caller.may(Scope.PII_READ) else View.MASKED
+
+
+def _held_tag(if_none_match: str | None) -> bytes | None:
+    """The one strong tag a poller sends back, for the cache to compare; None for anything
+    else (a list, `*`, a weak tag), which is compared here after a full read."""
+    if if_none_match is None or len(if_none_match) != TAG_LENGTH or if_none_match[0] != '"':
+        return None
+    return if_none_match.encode("latin-1")
 
 
 def _plain_sno(query: str) -> int | None:

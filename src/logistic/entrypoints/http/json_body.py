@@ -24,13 +24,14 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
-def json_body(example: str) -> Any:
-    """The parsed body of this request; `example` shows what a well-formed one looks like."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge(f"the body is limited to {MAX_BODY_BYTES} bytes")
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge(f"the body is limited to {MAX_BODY_BYTES} bytes")
+def json_body(example: str, limit: int = MAX_BODY_BYTES) -> Any:
+    """The parsed body of this request, of at most `limit` bytes; `example` shows what a
+    well-formed one looks like."""
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the body is limited to {limit} bytes")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise RequestEntityTooLarge(f"the body is limited to {limit} bytes")
     try:
         return json.loads(raw.decode("utf-8"), object_pairs_hook=unique_keys)
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -19,10 +19,13 @@ from logistic.domain.language import Language, chosen
 from logistic.entrypoints.http.clients import environ_client
 from logistic.entrypoints.http.errors import rate_limit_headers
 from logistic.entrypoints.http.inputs import MAX_SNO
+from logistic.entrypoints.http.request_meter import ROUTE
 from logistic.entrypoints.http.tracking_pages import TrackingPages, page_headers
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+# The route of pages.py's rule, so both are counted as one.
+PAGE_ROUTE = "/track/<typed:raw>"
 _TRACK = re.compile(r"/track/([0-9]{1,19})")
 _LANGUAGE_COOKIE = re.compile(r"(?:^|;)\s*lang=([A-Za-z-]{0,16})\s*(?=;|$)")
 
@@ -55,6 +58,7 @@ class PagePath:
         except Exception:
             log.warning("the page fast path failed before counting; Flask answers", exc_info=True)
             return self._app(environ, start_response)
+        environ[ROUTE] = PAGE_ROUTE
         limits: list[tuple[str, str]] = []
         try:
             counted = self._pages.counted(client, sno, language)  # a 429 is raised here

@@ -116,6 +116,10 @@ class PageRenderer:
             sentence=sentence, value=value,
         )  # fmt: skip
 
+    def page(self, template: str, language: Language, title: str, **content: Any) -> str:
+        """Any page of `template` (which extends base.html) in `language`."""
+        return self._page(template, WORDINGS[language], title, **content)
+
     def _page(self, template: str, words: Wording, title: str, **content: Any) -> str:
         other = Language.EN if words.language is Language.ZH_HANT else Language.ZH_HANT
         return self._templates.get_template(template).render(

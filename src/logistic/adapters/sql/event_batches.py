@@ -1,0 +1,234 @@
+"""Many shipments' events in one transaction (POST /events, `logistic ingest`).
+
+One event at a time, every event is a commit, a locking read and update of the
+event sequence row, an update of each counter row, and a read of the shipment
+back: the sequence and counter rows are shared by every writer, so those writes
+take turns. A batch locks its orders (in sno order, as every batch does: two
+batches never wait for each other in a cycle), decides on what it found, then
+reserves every event id in one update of the sequence row (a moment's transaction of
+its own, see `_reserved`) and changes each counter row once, for the net moves of
+all its shipments, just before its commit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from attrs import evolve
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from logistic.adapters.sql.errors import storage_errors
+from logistic.adapters.sql.sequences import EVENT_SEQUENCE, take
+from logistic.adapters.sql.snapshot import from_snapshot, snapshot_text
+from logistic.adapters.sql.status_counts import add_to_counts, place, stored
+from logistic.adapters.sql.tables import (
+    MAX_KEY,
+    ORDER_SNAPSHOT_COLUMNS,
+    event_claims,
+    orders,
+    tracking_events,
+)
+from logistic.adapters.sql.transactions import in_transaction
+from logistic.domain.errors import LocationNotFound
+from logistic.domain.model import Shipment, TrackingEvent
+from logistic.ports.idempotency import WriteClaim
+from logistic.ports.repositories import Decide, Locked, NewEvent
+
+# A key claimed by a concurrent batch for another shipment: the whole transaction is
+# run again, this many times in all.
+_CLAIM_RACES = 3
+
+Load = Callable[[Connection, int], Shipment | None]
+
+
+def append_events(
+    engine: Engine,
+    snos: Collection[int],
+    keys: Collection[str],
+    decide: Decide,
+    load: Load,
+) -> dict[int, Shipment]:
+    """ShipmentRepository.append_events on the writer `engine`; `load(connection, sno)`
+    reads a shipment from the tables when its snapshot is not current."""
+    wanted = sorted({sno for sno in snos if 0 < sno <= MAX_KEY})
+
+    def attempt(connection: Connection) -> dict[int, Shipment]:
+        found = _locked(connection, wanted, load)
+        claims = _claims(connection, sorted(set(keys)))
+        plan = decide(Locked(found, claims))
+        return _write(connection, engine, found, plan)
+
+    with storage_errors():
+        # in_transaction runs it again after a deadlock or a Galera certification failure.
+        for tried in range(1, _CLAIM_RACES + 1):
+            try:
+                return in_transaction(engine, attempt)
+            except IntegrityError:
+                if tried == _CLAIM_RACES:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def _locked(connection: Connection, snos: Sequence[int], load: Load) -> dict[int, Shipment]:
+    if not snos:
+        return {}
+    rows = connection.execute(
+        select(*ORDER_SNAPSHOT_COLUMNS)
+        .where(orders.c.sno.in_(snos))
+        .order_by(orders.c.sno)
+        .with_for_update()
+    ).all()
+    found: dict[int, Shipment] = {}
+    for row in rows:
+        *order, event_count, text = row
+        shipment = from_snapshot(order, event_count, text) or load(connection, row.sno)
+        if shipment is not None:
+            found[int(row.sno)] = shipment
+    return found
+
+
+def _claims(connection: Connection, keys: Sequence[str]) -> dict[str, WriteClaim]:
+    if not keys:
+        return {}
+    rows = connection.execute(
+        select(
+            event_claims.c.key_digest, event_claims.c.fingerprint, event_claims.c.claimed_at
+        ).where(event_claims.c.key_digest.in_(keys))
+    )
+    return {
+        row.key_digest: WriteClaim(row.key_digest, row.fingerprint, row.claimed_at) for row in rows
+    }
+
+
+def _write(
+    connection: Connection,
+    engine: Engine,
+    found: Mapping[int, Shipment],
+    plan: Mapping[int, Sequence[NewEvent]],
+) -> dict[int, Shipment]:
+    plan = {sno: plan[sno] for sno in sorted(plan) if plan[sno] and sno in found}
+    total = sum(len(new) for new in plan.values())
+    if not total:
+        return {}
+    next_id = _reserved(connection, engine, total)
+    updated: dict[int, Shipment] = {}
+    event_rows: list[dict[str, Any]] = []
+    claim_rows: list[dict[str, Any]] = []
+    for sno, new_events in plan.items():
+        numbered = []
+        for new in new_events:
+            # Built directly: attrs' evolve costs several times more, 500 times a batch.
+            event = TrackingEvent(
+                new.event.status, new.event.location_id, new.event.occurred_at, next_id,
+                new.event.note,
+            )  # fmt: skip
+            numbered.append(event)
+            event_rows.append(_event_row(sno, event))
+            if new.claim is not None:
+                claim_rows.append(_claim_row(sno, next_id, new.claim))
+            next_id += 1
+        updated[sno] = evolve(found[sno], events=(*found[sno].events, *numbered))
+    try:
+        connection.execute(insert(tracking_events), event_rows)
+    except IntegrityError as error:
+        # The orders are locked: only a location (removed from the catalog) can be wrong.
+        raise LocationNotFound(min(row["location_id"] for row in event_rows)) from error
+    if claim_rows:
+        # A key taken meanwhile by a batch for another shipment: IntegrityError, and the
+        # attempt is run again, when the claim is found.
+        connection.execute(insert(event_claims), claim_rows)
+    _orders_update(connection, updated)
+    statuses: Counter[str] = Counter()
+    places: Counter[int] = Counter()
+    for sno, shipment in updated.items():
+        before = found[sno]
+        statuses[stored(before.current_status)] -= 1
+        statuses[stored(shipment.current_status)] += 1
+        places[place(before.current_location_id)] -= 1
+        places[place(shipment.current_location_id)] += 1
+    add_to_counts(connection, statuses, places)
+    return updated
+
+
+def _reserved(connection: Connection, engine: Engine, count: int) -> int:
+    """The first of `count` event ids, reserved in a transaction of its own.
+
+    The batch's orders are locked already: their next writers wait for this batch's
+    commit and reserve after it, so ids still grow along each history, and the
+    sequence row is held for a moment instead of the whole batch (the rest of which is
+    mostly Python's formatting of rows). A batch that fails leaves a gap, as add_in_bulk
+    does. SQLite has one writer at a time: there, a second connection would wait on
+    this one, and the ids are taken inside the batch.
+    """
+    if connection.dialect.name == "sqlite":
+        return take(connection, EVENT_SEQUENCE, tracking_events.c.id, count)
+    return in_transaction(
+        engine, lambda own: take(own, EVENT_SEQUENCE, tracking_events.c.id, count)
+    )
+
+
+def _orders_update(connection: Connection, updated: Mapping[int, Shipment]) -> None:
+    """Each order's new current status, place, times, count and snapshot, in ONE
+    statement: an upsert of rows that exist (and are locked by this transaction), the
+    bulk UPDATE both databases have; an executemany of UPDATEs is a round trip a row."""
+    rows = [
+        {
+            "sno": sno,
+            "recipient_id": shipment.recipient.id,
+            "origin_id": shipment.origin_id,
+            "destination_id": shipment.destination_id,
+            "created_at": shipment.created_at,
+            "promised_by": shipment.promised_by,
+            "current_status": shipment.events[-1].status.value,
+            "current_location_id": shipment.events[-1].location_id,
+            "last_event_at": shipment.events[-1].occurred_at,
+            "delivered_at": shipment.delivered_at,
+            "event_count": len(shipment.events),
+            "snapshot": snapshot_text(shipment),
+        }
+        for sno, shipment in updated.items()
+    ]
+    changed = (
+        "current_status", "current_location_id", "last_event_at", "delivered_at",
+        "event_count", "snapshot",
+    )  # fmt: skip
+    statement: Any
+    if connection.dialect.name == "sqlite":
+        on_sqlite = sqlite_insert(orders)
+        statement = on_sqlite.on_conflict_do_update(
+            index_elements=[orders.c.sno],
+            set_={name: on_sqlite.excluded[name] for name in changed},
+        )
+    else:
+        on_mysql = mysql_insert(orders)
+        statement = on_mysql.on_duplicate_key_update(
+            {name: on_mysql.inserted[name] for name in changed}
+        )
+    connection.execute(statement, rows)
+
+
+def _event_row(sno: int, event: TrackingEvent) -> dict[str, Any]:
+    return {
+        "order_sno": sno,
+        "id": event.id,
+        "status": event.status.value,
+        "location_id": event.location_id,
+        "occurred_at": event.occurred_at,
+        "note": event.note,
+    }
+
+
+def _claim_row(sno: int, event_id: int, claim: WriteClaim) -> dict[str, Any]:
+    return {
+        "key_digest": claim.key,
+        "fingerprint": claim.fingerprint,
+        "claimed_at": claim.at,
+        "order_sno": sno,
+        "event_id": event_id,
+    }
