@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.layout import architecture
+
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 400
 # Documented public API of the standard library that happens to start with an underscore.
@@ -85,3 +87,10 @@ def test_the_check_finds_private_names_taken_from_elsewhere() -> None:
         "probe.py:1: from elsewhere import _hidden",
         "probe.py:6: thing._secret",
     ]
+
+
+def test_the_architecture_page_lists_every_module_as_its_docstring_says() -> None:
+    """docs/architecture.md is where a newcomer finds a module; it is made from the
+    modules' docstrings, so a new or renamed module shows there once it is made again."""
+    page = architecture.PAGE.read_text(encoding="utf-8")
+    assert page == architecture.render(), "run: .venv/bin/python -m tests.layout.architecture"

@@ -1,3 +1,5 @@
+"""The Clock port: the system clock, a fixed one and a travelling one (the scheduler's demo)."""
+
 from __future__ import annotations
 
 import time

@@ -1,3 +1,5 @@
+"""The cache of /query bodies, and the rate-limit counter read with it in one trip."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,3 +1,5 @@
+"""Time, always timezone-aware: the system clock in production, fixed or travelling in tests."""
+
 from __future__ import annotations
 
 from datetime import datetime

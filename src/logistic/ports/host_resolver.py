@@ -1,3 +1,5 @@
+"""What a host name resolves to: the webhook endpoints' addresses are checked against SSRF."""
+
 from __future__ import annotations
 
 from typing import Protocol

@@ -1,3 +1,5 @@
+"""Where demo recipients come from (names, phones, addresses)."""
+
 from __future__ import annotations
 
 import random

@@ -1,3 +1,5 @@
+"""Shipments, their events and the logistics-center catalog, as stored."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence

@@ -1,3 +1,5 @@
+"""The webhook outbox: messages waiting for delivery, their claims, outcomes and attempts."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence

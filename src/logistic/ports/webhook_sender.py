@@ -1,3 +1,5 @@
+"""Posting one webhook message to an endpoint, once."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

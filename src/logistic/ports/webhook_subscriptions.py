@@ -1,3 +1,5 @@
+"""The endpoints subscribed to webhook messages."""
+
 from __future__ import annotations
 
 from typing import Protocol

@@ -1,3 +1,5 @@
+"""Readiness: every back end checked at once, answered within a deadline."""
+
 from __future__ import annotations
 
 import threading

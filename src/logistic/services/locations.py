@@ -1,3 +1,5 @@
+"""The logistics centers, read once from the catalog and kept."""
+
 from __future__ import annotations
 
 import threading

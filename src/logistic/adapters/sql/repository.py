@@ -7,13 +7,12 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from attrs import evolve
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from logistic.adapters.sql.batch_reads import read_event_counts, read_shipments
-from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
+from logistic.adapters.sql.bulk import event_ids, insert_in_bulk, with_event_ids
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.event_batches import append_events as append_in_batch
@@ -133,12 +132,10 @@ class SqlShipmentRepository:
         def numbered_and_written(connection: Connection) -> list[Shipment]:
             planned, first_event_id = _numbered(connection, shipments)
             insert_in_bulk(connection, planned, first_event_id)
-            stored = [
-                _with_event_ids(shipment, ids)
-                for shipment, ids in event_ids(planned, first_event_id)
-            ]
-            if messages is not None:
-                insert_messages(connection, [m for s in stored for m in messages(s)])
+            stored = [with_event_ids(s, ids) for s, ids in event_ids(planned, first_event_id)]
+            insert_messages(
+                connection, [m for s in stored for m in messages(s)] if messages else []
+            )
             return stored
 
         return self._writing(shipments, numbered_and_written)
@@ -229,8 +226,7 @@ class SqlShipmentRepository:
                     place(None if before is None else before.location_id), place(event.location_id)
                 ),
             )
-            if messages is not None:
-                insert_messages(connection, messages(shipment))
+            insert_messages(connection, messages(shipment) if messages else [])
             return shipment
 
         with storage_errors():
@@ -318,18 +314,6 @@ def _planned(sno: int, recipient_id: int, new: NewShipment) -> Shipment:
         created_at=new.plan.created_at,
         promised_by=new.promised_by,
         events=new.plan.events,
-    )
-
-
-def _with_event_ids(shipment: Shipment, ids: range) -> Shipment:
-    # Each event built directly, not with attrs' evolve (several times dearer): /fake
-    # numbers a hundred orders' events per request.
-    return evolve(
-        shipment,
-        events=tuple(
-            TrackingEvent(event.status, event.location_id, event.occurred_at, event_id, event.note)
-            for event, event_id in zip(shipment.events, ids, strict=True)
-        ),
     )
 
 

@@ -1,3 +1,5 @@
+"""The JSON routes of the original contract: /query, /fake, /healthz, /readyz."""
+
 from __future__ import annotations
 
 from typing import cast

@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
-from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from attrs import evolve
 from dependency_injector import containers, providers
-from sqlalchemy.engine import Engine
 
 from logistic.adapters.clock import FixedClock, SystemClock, TravellingClock
 from logistic.adapters.faker_people import FakerContacts
-from logistic.adapters.file_lock import FileLock
 from logistic.adapters.key_file import KeyFile
-from logistic.adapters.local_store import LocalDirectoryStore
 from logistic.adapters.memory import (
     MemoryApiKeys,
     MemoryCache,
@@ -44,17 +39,8 @@ from logistic.adapters.memory_webhooks import (
 )
 from logistic.adapters.prometheus_files import PrometheusFiles
 from logistic.adapters.redis_breaker import RedisBreaker
-from logistic.adapters.redis_cache import RedisCache
-from logistic.adapters.redis_client import RedisLike, redis_client
-from logistic.adapters.redis_counted_cache import RedisCountedCache
-from logistic.adapters.redis_fence import RedisFence
-from logistic.adapters.redis_lock import RedisLock
-from logistic.adapters.redis_rate_limiter import RedisRateLimiter
-from logistic.adapters.secret_file import stored_secret
 from logistic.adapters.socket_resolver import SocketResolver
 from logistic.adapters.sql.cache_generations import SqlCacheGenerations
-from logistic.adapters.sql.engine import create_engine, create_read_engine, ping
-from logistic.adapters.sql.error_counts import count_errors
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade as upgrade_schema
@@ -63,23 +49,16 @@ from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.status_counts import recount as recount_orders
 from logistic.adapters.sql.webhook_outbox import SqlWebhookOutbox
 from logistic.adapters.sql.webhook_subscriptions import SqlWebhookSubscriptions
+from logistic.container import backends
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.language import Language
-from logistic.ports.cache import Cache, CountedCache
-from logistic.ports.cache_fence import CacheGenerations
-from logistic.ports.clock import Clock
-from logistic.ports.lock import Lock
-from logistic.ports.object_store import ObjectStore
-from logistic.ports.rate_limiter import RateLimiter
-from logistic.ports.webhook_sender import WebhookSender
 from logistic.services.access import Access
 from logistic.services.batch_lookup import BatchLookup
 from logistic.services.dashboard import Dashboard
 from logistic.services.disclosure import Disclosure
-from logistic.services.dispatch import Dispatcher, DispatchSettings
+from logistic.services.dispatch import Dispatcher
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
-from logistic.services.freshness import Freshness
 from logistic.services.health import Readiness
 from logistic.services.idempotency import Idempotency
 from logistic.services.ingest import Ingest
@@ -87,198 +66,12 @@ from logistic.services.locations import Locations
 from logistic.services.metering import FAMILIES, Meter
 from logistic.services.metrics_publisher import MetricsPublisher
 from logistic.services.quick_query import QuickQuery
-from logistic.services.rate_limit import Quota, Throttle
 from logistic.services.reports import Reports
 from logistic.services.seeding import Seeding
 from logistic.services.tracking import Tracking
 from logistic.services.webhook_subscribers import Subscribers
 from logistic.services.webhooks import Webhooks
 from logistic.settings import Settings
-
-
-def _whole_seconds(timeout: timedelta | None) -> int | None:
-    return None if timeout is None else max(1, int(timeout.total_seconds()))
-
-
-def _engine(
-    url: str, pool_recycle: timedelta, timeout: timedelta | None, meter: Meter
-) -> Iterator[Engine]:
-    engine = create_engine(
-        url,
-        pool_recycle_s=int(pool_recycle.total_seconds()),
-        timeout_s=_whole_seconds(timeout),
-    )
-    yield count_errors(engine, meter)
-    engine.dispose()
-
-
-def _read_engine(
-    url: str, pool_recycle: timedelta, timeout: timedelta | None, fallback: Engine, meter: Meter
-) -> Iterator[Engine]:
-    engine = create_read_engine(
-        url,
-        pool_recycle_s=int(pool_recycle.total_seconds()),
-        timeout_s=_whole_seconds(timeout),
-    )
-    if engine is None:
-        yield fallback  # disposed by its own resource
-        return
-    yield count_errors(engine, meter)
-    engine.dispose()
-
-
-def _replica_engine(
-    url: str | None,
-    pool_recycle: timedelta,
-    timeout: timedelta | None,
-    primary_reads: Engine,
-    meter: Meter,
-) -> Iterator[Engine]:
-    if url is None:
-        yield primary_reads  # disposed by its own resource
-        return
-    yield from _read_engine(url, pool_recycle, timeout, primary_reads, meter)
-
-
-def _redis(url: str | None) -> Iterator[RedisLike | None]:
-    if url is None:
-        yield None
-        return
-    client = redis_client(url)
-    yield client
-    client.close()
-
-
-def _cache(
-    settings: Settings, client: RedisLike | None, clock: SystemClock, breaker: RedisBreaker
-) -> Cache:
-    if client is None:
-        return MemoryCache(clock)
-    return RedisCache(client, prefix=settings.redis_prefix, breaker=breaker, fenced=True)
-
-
-def _rate_limiter(
-    settings: Settings, client: RedisLike | None, breaker: RedisBreaker
-) -> RateLimiter:
-    # The embedded default is one process (see Settings.workers): counting there is exact.
-    if client is None:
-        return MemoryRateLimiter()
-    return RedisRateLimiter(client, prefix=settings.redis_prefix, breaker=breaker)
-
-
-def _counted_cache(
-    settings: Settings,
-    client: RedisLike | None,
-    limiter: RateLimiter,
-    cache: Cache,
-    breaker: RedisBreaker,
-) -> CountedCache | None:
-    # One round trip for both only while both are the Redis adapters (a test may swap either).
-    if client is None or not isinstance(limiter, RedisRateLimiter):
-        return None
-    if not isinstance(cache, RedisCache):
-        return None
-    return RedisCountedCache(client, prefix=settings.redis_prefix, breaker=breaker, fenced=True)
-
-
-def _freshness(
-    settings: Settings,
-    client: RedisLike | None,
-    cache: Cache,
-    generations: CacheGenerations,
-    clock: Clock,
-    breaker: RedisBreaker,
-) -> Freshness | None:
-    # Only a shared cache needs its fence; one in this process sees every delete.
-    if client is None or not isinstance(cache, RedisCache):
-        return None
-    fence = RedisFence(client, prefix=settings.redis_prefix, breaker=breaker)
-    return Freshness(generations, fence, clock)
-
-
-def _freshness_kept(freshness: Freshness | None) -> Iterator[None]:
-    """A thread keeping the cache's fence, for as long as the process serves."""
-    if freshness is None:
-        yield None
-        return
-    stop = threading.Event()
-    keeper = threading.Thread(target=freshness.run, args=(stop,), name="freshness", daemon=True)
-    keeper.start()
-    yield None
-    stop.set()
-    keeper.join(timeout=5)
-
-
-def _throttle(settings: Settings, limiter: RateLimiter, clock: Clock) -> Throttle:
-    limit = settings.rate_limit
-    quota = None if limit is None else Quota(limit.requests, limit.period)
-    return Throttle(limiter, clock, quota)
-
-
-def _object_store(settings: Settings) -> ObjectStore:
-    if settings.s3_bucket:
-        # Imported only here: boto3 costs every worker memory it rarely needs.
-        from logistic.adapters.s3_store import S3ObjectStore, s3_client
-
-        client = s3_client(settings.s3_endpoint_url, settings.s3_region)
-        return S3ObjectStore(client, settings.s3_bucket, prefix=settings.s3_prefix)
-    root = settings.home / "reports"
-    root.mkdir(parents=True, exist_ok=True)
-    return LocalDirectoryStore(root)
-
-
-def _report_lock(
-    settings: Settings, client: RedisLike | None, clock: Clock, breaker: RedisBreaker
-) -> Lock:
-    if client is None:
-        return FileLock(settings.home / "locks", clock)
-    return RedisLock(client, prefix=f"{settings.redis_prefix}lock:", breaker=breaker)
-
-
-def _session_secret(settings: Settings) -> str:
-    return settings.secret_key or stored_secret(settings.home / "secret-key")
-
-
-def _webhook_sender(settings: Settings, clock: Clock) -> Iterator[WebhookSender]:
-    # Imported only here: httpx is for the dispatcher, not every server worker.
-    from logistic.adapters.http_webhook_sender import HttpWebhookSender
-
-    sender = HttpWebhookSender(
-        clock.now,
-        timeout_s=settings.webhooks.timeout.total_seconds(),
-        connections=settings.webhooks.workers,
-    )
-    yield sender
-    sender.close()
-
-
-def _dispatch_settings(settings: Settings) -> DispatchSettings:
-    webhooks = settings.webhooks
-    return DispatchSettings(
-        workers=webhooks.workers,
-        per_endpoint=webhooks.per_endpoint,
-        lease=webhooks.lease,
-        timeout=webhooks.timeout,
-        schedule=webhooks.schedule,
-        allow_private=webhooks.allow_private,
-    )
-
-
-def _readiness(
-    engine: Engine,
-    primary_read_engine: Engine,
-    read_engine: Engine,
-    cache: Cache,
-    object_store: ObjectStore,
-) -> Readiness:
-    checks: dict[str, Callable[[], object]] = {
-        "database": lambda: ping(engine),
-        "cache": lambda: cache.get("readyz"),
-        "object_store": object_store.check,
-    }
-    if read_engine is not primary_read_engine:
-        checks["read_database"] = lambda: ping(read_engine)
-    return Readiness(checks)
 
 
 class Container(containers.DeclarativeContainer):
@@ -300,7 +93,7 @@ class Container(containers.DeclarativeContainer):
     process_metrics_store = providers.ThreadSafeSingleton(MemoryMetricsStore, FAMILIES)
     metrics_publisher = providers.ThreadSafeSingleton(MetricsPublisher, meter, metrics_store)
     engine = providers.Resource(
-        _engine,
+        backends.engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
         settings.provided.database_timeout,
@@ -308,7 +101,7 @@ class Container(containers.DeclarativeContainer):
     )
     # The same database in a pool of its own, for single reads outside a transaction.
     primary_read_engine = providers.Resource(
-        _read_engine,
+        backends.read_engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
         settings.provided.database_timeout,
@@ -317,7 +110,7 @@ class Container(containers.DeclarativeContainer):
     )
     # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
     read_engine = providers.Resource(
-        _replica_engine,
+        backends.replica_engine,
         settings.provided.database_read_url,
         settings.provided.database_pool_recycle,
         settings.provided.database_timeout,
@@ -327,10 +120,10 @@ class Container(containers.DeclarativeContainer):
     # The commands that bring the schema up to date and mend the stored counts.
     upgrade = providers.Callable(upgrade_schema, engine)
     recount = providers.Callable(recount_orders, engine)
-    redis = providers.Resource(_redis, settings.provided.redis_url)
+    redis = providers.Resource(backends.redis, settings.provided.redis_url)
     # One per process: after a few failures nothing asks Redis for a short while.
     redis_breaker = providers.ThreadSafeSingleton(RedisBreaker)
-    cache = providers.ThreadSafeSingleton(_cache, settings, redis, clock, redis_breaker)
+    cache = providers.ThreadSafeSingleton(backends.cache, settings, redis, clock, redis_breaker)
 
     shipments = providers.ThreadSafeSingleton(
         SqlShipmentRepository, engine, primary_read_engine, meter=meter
@@ -346,10 +139,10 @@ class Container(containers.DeclarativeContainer):
 
     cache_generations = providers.ThreadSafeSingleton(SqlCacheGenerations, engine)
     freshness = providers.ThreadSafeSingleton(
-        _freshness, settings, redis, cache, cache_generations, wall_clock, redis_breaker
+        backends.freshness, settings, redis, cache, cache_generations, wall_clock, redis_breaker
     )
     # Started by init_resources (each server worker), not by the commands.
-    freshness_kept = providers.Resource(_freshness_kept, freshness)
+    freshness_kept = providers.Resource(backends.freshness_kept, freshness)
     tracking = providers.ThreadSafeSingleton(
         Tracking,
         shipments=query_shipments,
@@ -389,13 +182,13 @@ class Container(containers.DeclarativeContainer):
         allow_http=settings.provided.webhooks.provided.allow_http,
         allow_private=settings.provided.webhooks.provided.allow_private,
     )
-    webhook_sender = providers.Resource(_webhook_sender, settings, clock)
+    webhook_sender = providers.Resource(backends.webhook_sender, settings, clock)
     dispatcher = providers.Factory(
         Dispatcher,
         outbox=webhook_outbox,
         sender=webhook_sender,
         clock=clock,
-        settings=providers.Callable(_dispatch_settings, settings),
+        settings=providers.Callable(backends.dispatch_settings, settings),
         resolver=host_resolver,
     )
     fake_orders = providers.ThreadSafeSingleton(
@@ -433,10 +226,12 @@ class Container(containers.DeclarativeContainer):
     )
     api_keys = providers.ThreadSafeSingleton(KeyFile, settings.provided.api_keys_file)
     access = providers.ThreadSafeSingleton(Access, api_keys)
-    rate_limiter = providers.ThreadSafeSingleton(_rate_limiter, settings, redis, redis_breaker)
-    throttle = providers.ThreadSafeSingleton(_throttle, settings, rate_limiter, clock)
+    rate_limiter = providers.ThreadSafeSingleton(
+        backends.rate_limiter, settings, redis, redis_breaker
+    )
+    throttle = providers.ThreadSafeSingleton(backends.throttle, settings, rate_limiter, clock)
     counted_cache = providers.ThreadSafeSingleton(
-        _counted_cache, settings, redis, rate_limiter, cache, redis_breaker
+        backends.counted_cache, settings, redis, rate_limiter, cache, redis_breaker
     )
     # A Factory: cheap, and it follows a reset of the singletons it is made of.
     quick_query = providers.Factory(QuickQuery, throttle, tracking, counted_cache, meter)
@@ -451,9 +246,9 @@ class Container(containers.DeclarativeContainer):
         zone=settings.provided.timezone,
         tracking=tracking,
     )
-    object_store = providers.ThreadSafeSingleton(_object_store, settings)
+    object_store = providers.ThreadSafeSingleton(backends.object_store, settings)
     report_lock = providers.ThreadSafeSingleton(
-        _report_lock, settings, redis, wall_clock, redis_breaker
+        backends.report_lock, settings, redis, wall_clock, redis_breaker
     )
     report_figures = providers.ThreadSafeSingleton(SqlReportFigures, engine)
     reports = providers.ThreadSafeSingleton(
@@ -467,9 +262,9 @@ class Container(containers.DeclarativeContainer):
         meter=meter,
     )
     dashboard = providers.ThreadSafeSingleton(Dashboard, reports)
-    session_secret = providers.ThreadSafeSingleton(_session_secret, settings)
+    session_secret = providers.ThreadSafeSingleton(backends.session_secret, settings)
     readiness = providers.ThreadSafeSingleton(
-        _readiness, engine, primary_read_engine, read_engine, cache, object_store
+        backends.readiness, engine, primary_read_engine, read_engine, cache, object_store
     )
 
 
