@@ -28,7 +28,7 @@ from logistic.domain.webhook import (
     NewMessage,
     Subscription,
 )
-from logistic.ports.repositories import NewShipment, ShipmentRepository
+from logistic.ports.repositories import Locked, NewEvent, NewShipment, ShipmentRepository
 from logistic.ports.webhook_outbox import Outcome, WebhookOutbox
 from logistic.ports.webhook_subscriptions import WebhookSubscriptions
 from tests.integration.sql_backends import Backend
@@ -331,3 +331,23 @@ def test_a_claim_takes_at_most_each_of_one_subscription(hooks: Hooks) -> None:
 
     claimed = hooks.outbox.claim(NOW, 10, LEASE, "t1", each=2)
     assert sorted(d.message.subscription_id for d in claimed) == ["ep_a", "ep_a", "ep_b", "ep_b"]
+
+
+def test_a_batchs_messages_are_written_with_it_one_per_event_in_order(hooks: Hooks) -> None:
+    _subscribed(hooks)
+    shipment = _shipment(hooks.shipments)
+    steps = (Status.PACKAGE_RECEIVED, Status.IN_TRANSIT)
+    seen: list[tuple[Status | None, int]] = []
+
+    def decide(found: Locked) -> dict[int, list[NewEvent]]:
+        assert shipment.sno in found.shipments
+        return {shipment.sno: [NewEvent(TrackingEvent(status, 2, NOW)) for status in steps]}
+
+    def messages(state: Shipment) -> list[NewMessage]:
+        seen.append((state.current_status, len(state.events)))
+        return [_message(state.sno)]
+
+    hooks.shipments.append_events([shipment.sno], [], decide, messages)
+
+    assert seen == [(Status.PACKAGE_RECEIVED, 2), (Status.IN_TRANSIT, 3)]
+    assert len(hooks.outbox.messages("ep_a", NOW - timedelta(days=1))) == 2

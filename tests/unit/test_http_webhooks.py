@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from logistic.adapters.memory_webhooks import MemoryResolver
 from logistic.container import Container
 from logistic.domain.access import Scope
 from logistic.domain.status import Status
+from tests.unit.conftest import NOW
 from tests.unit.scans import CONTACT, assert_error, bearer, key_with, post_event, shipment_with
 
 PUBLIC = "hooks.example.com"
@@ -214,3 +216,26 @@ def test_a_test_message_and_a_replay(client: FlaskClient, key: str) -> None:
     assert replay.status_code == 202
     assert replay.get_json()["data"]["id"] == message["id"]
     assert_error(_send(client, "POST", "/webhooks/ep_none/test", key), 404)
+
+
+def test_a_batch_of_events_writes_one_message_per_event(
+    client: FlaskClient, key: str, container: Container
+) -> None:
+    made = _subscribe(client, key)
+    sno = shipment_with(container, [Status.CREATED])
+    events = [
+        {"sno": str(sno), "status": status, "location_id": 2, "occurred_at": at}
+        for status, at in (
+            ("Package Received", (NOW - timedelta(minutes=2)).isoformat()),
+            ("In Transit", (NOW - timedelta(minutes=1)).isoformat()),
+        )
+    ]
+    answer = _send(client, "POST", "/events", key, {"events": events})
+    assert answer.status_code == 200, answer.data
+    assert answer.get_json()["data"]["summary"]["applied"] == 2, answer.data
+
+    found = _messages(client, key, made["id"])
+    assert [m["payload"]["data"]["tracking_status"] for m in reversed(found)] == [
+        "Package Received",
+        "In Transit",
+    ]

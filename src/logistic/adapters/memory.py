@@ -97,7 +97,11 @@ class MemoryShipmentRepository:
             return updated
 
     def append_events(
-        self, snos: Collection[int], keys: Collection[str], decide: Decide
+        self,
+        snos: Collection[int],
+        keys: Collection[str],
+        decide: Decide,
+        messages: MessagesFor | None = None,
     ) -> dict[int, Shipment]:
         with self._lock:
             found = {sno: self._shipments[sno] for sno in snos if sno in self._shipments}
@@ -109,6 +113,11 @@ class MemoryShipmentRepository:
                     continue
                 numbered = tuple(self._numbered(new.event) for new in plan[sno])
                 updated[sno] = evolve(found[sno], events=(*found[sno].events, *numbered))
+                if messages is not None and self._outbox is not None:
+                    for count in range(len(found[sno].events) + 1, len(updated[sno].events) + 1):
+                        self._outbox.add(
+                            messages(evolve(updated[sno], events=updated[sno].events[:count]))
+                        )
                 for new in plan[sno]:
                     if new.claim is not None:
                         self._claims[new.claim.key] = new.claim

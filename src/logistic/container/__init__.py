@@ -219,6 +219,7 @@ class Container(containers.DeclarativeContainer):
         tracking=tracking,
         clock=clock,
         meter=meter,
+        subscribers=subscribers,
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(

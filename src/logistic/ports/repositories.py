@@ -106,7 +106,11 @@ class ShipmentRepository(Protocol):
         ...
 
     def append_events(
-        self, snos: Collection[int], keys: Collection[str], decide: Decide
+        self,
+        snos: Collection[int],
+        keys: Collection[str],
+        decide: Decide,
+        messages: MessagesFor | None = None,
     ) -> dict[int, Shipment]:
         """Append events to many shipments in ONE transaction: all of them, or none.
 
@@ -118,7 +122,9 @@ class ShipmentRepository(Protocol):
         changed, and committed at once. Returns the shipments that took an event, as
         stored (their events numbered), by sno. `decide` may be called again when the
         database breaks a deadlock by rolling the transaction back: only its last
-        answer is written. StorageUnavailable: nothing is written.
+        answer is written. StorageUnavailable: nothing is written. `messages` is called
+        with each shipment as it stood after each new event, in order; the webhook messages
+        it returns are written in the same transaction.
         """
         ...
 

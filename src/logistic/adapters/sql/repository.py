@@ -233,9 +233,14 @@ class SqlShipmentRepository:
             return in_transaction(self._engine, appended, self._retried)
 
     def append_events(
-        self, snos: Collection[int], keys: Collection[str], decide: Decide
+        self,
+        snos: Collection[int],
+        keys: Collection[str],
+        decide: Decide,
+        messages: MessagesFor | None = None,
     ) -> dict[int, Shipment]:
-        return append_in_batch(writer(self._engine), snos, keys, decide, load_shipment)
+        load = load_shipment
+        return append_in_batch(writer(self._engine), snos, keys, decide, load, messages)
 
     def event_count(self, sno: int) -> int | None:
         if not 0 < sno <= MAX_KEY:
