@@ -52,7 +52,7 @@ def ingest_cases(bench: Any, url: str, key: str) -> list[tuple[str, Callable[[],
 
     def made() -> range:
         if not orders:
-            orders.append(_new_orders(bench.env))
+            orders.append(new_orders(bench.env))
         return orders[0]
 
     def one_by_one() -> None:
@@ -65,7 +65,7 @@ def ingest_cases(bench: Any, url: str, key: str) -> list[tuple[str, Callable[[],
         _ratio(table)
 
     def in_batches() -> None:
-        record(batches, _batches(url, key, made(), bench.args.duration))
+        record(batches, send_batches(url, key, made(), bench.args.duration))
         _ratio(table)
 
     return [(SINGLE, one_by_one), (BATCHES, in_batches)]
@@ -80,7 +80,7 @@ def _ratio(table: FigureTable) -> None:
         ratio.bound = Bound(10, at_least=True, scales=False)
 
 
-def _new_orders(env: dict[str, str]) -> range:
+def new_orders(env: dict[str, str]) -> range:
     """ORDERS new orders, In Transit since an hour ago: their snos."""
     container = Container(settings=Settings.from_environ(env))
     try:
@@ -99,7 +99,7 @@ def _new_orders(env: dict[str, str]) -> range:
     return range(snos[0].start, snos[-1].stop)
 
 
-def _batches(url: str, key: str, snos: range, seconds: int) -> WrkRun:
+def send_batches(url: str, key: str, snos: range, seconds: int) -> WrkRun:
     """BATCH_CLIENTS clients sending batches of their own orders for `seconds`."""
     host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []

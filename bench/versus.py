@@ -14,7 +14,10 @@ round by round; the CPU time each service's workers spent per request is reporte
 beside it, a steadier figure on a noisy machine. /fake?num=100 is timed one request at
 a time (the median of --fake-requests a round, with the bench's API key), and its
 ratio is of latencies: below 1 is faster; the place counts are recounted after, as
-REV may predate migration 0010 and not keep them.
+REV may predate migration 0010 and not keep them. `--only events` (or `--only miss,events`:
+the figures whose names start with those words) runs POST /events in batches of 500
+as bench.ingest does, on orders made once for the run and shared by both sides (they
+take turns); its CPU is the workers' per event applied.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from sqlalchemy import inspect, make_url
 
 from bench.dataset import mariadb
 from bench.figures import spread
+from bench.ingest import BATCHES, new_orders, send_batches
 from bench.load import require_wrk, wrk
 from bench.processes import BIN, ROOT, children, cpu_seconds, free_port, running
 from bench.run import DEFAULT_DATABASE, DEFAULT_REDIS, HIT_SNO, PREFIX
@@ -117,11 +121,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--only",
-        choices=("miss", "hit"),
-        default=None,
-        help="run this figure alone (the miss flushes the Redis database)",
+        default="miss,hit",
+        help="the wrk figures whose names start with these (comma-separated): miss, hit, "
+        "events (the miss flushes the Redis database)",
     )
     args = parser.parse_args(argv)
+    only = tuple(word.strip() for word in args.only.split(",") if word.strip())
     require_wrk()
     home = Path(args.home)
     home.mkdir(parents=True, exist_ok=True)
@@ -155,11 +160,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.fake_requests and not key_file.exists():
         raise SystemExit(f"no API key in {key_file}: run the bench, or --fake-requests 0")
     figures = {
-        f"miss c8 ({stored:,} orders)": ("miss.lua", [str(stored)], True),
-        "hit c8": ("hit.lua", [str(HIT_SNO)], False),
+        name: figure
+        for name, figure in {
+            f"miss c8 ({stored:,} orders)": ("miss.lua", [str(stored)], True),
+            "hit c8": ("hit.lua", [str(HIT_SNO)], False),
+        }.items()
+        if name.startswith(only)
     }
-    if args.only is not None:
-        figures = {name: figure for name, figure in figures.items() if name.startswith(args.only)}
+    events = BATCHES.startswith(only)
+    if events and not key_file.exists():
+        raise SystemExit(f"no API key in {key_file}: run the bench")
+    snos = new_orders(env) if events else range(0)
     with ExitStack() as stack:
         if args.fake_requests:
             # Last out, after both services stopped; also when the run fails half-way.
@@ -191,13 +202,34 @@ def main(argv: Sequence[str] | None = None) -> None:
                         f"workers' CPU {per_request:.3f} ms per request",
                         flush=True,
                     )
+            if events:
+                for side in order:
+                    in_batches(side, key_file.read_text().strip(), snos, args.duration)
             if args.fake_requests:
                 key = key_file.read_text().strip()
                 for side in order:
                     side.fake_ms.append(fake_latency(side.url, key, args.fake_requests))
                     print(f"  /fake?num=100, {side.name}: {side.fake_ms[-1]:.1f} ms", flush=True)
     print()
-    print(table(this, other, list(figures), args))
+    print(table(this, other, [*figures, *([BATCHES] if events else [])], args))
+
+
+def in_batches(side: Side, key: str, snos: range, seconds: int) -> None:
+    """One run of batches of scans against `side`: events/s, and its workers' CPU per
+    event applied."""
+    pids = children(side.pid)
+    before = cpu_seconds(pids)
+    run = send_batches(side.url, key, snos, seconds)
+    used = cpu_seconds(pids) - before
+    side.rps.setdefault(BATCHES, []).append(run.rps)
+    side.p99.setdefault(BATCHES, []).append(run.p99_ms)
+    per_event = 1000 * used / max(run.rps * seconds, 1)
+    side.cpu.setdefault(BATCHES, []).append(per_event)
+    print(
+        f"  {BATCHES}, {side.name}: {run.rps:,.0f} events/s, p99 {run.p99_ms:.0f} ms, "
+        f"workers' CPU {per_event:.3f} ms per event",
+        flush=True,
+    )
 
 
 def recount_places(database_url: str) -> None:
@@ -216,15 +248,17 @@ def table(this: Side, other: Side, names: list[str], args: argparse.Namespace) -
         f"{this.name} against {other.name}; wrk -t1 -c8 -d{args.duration}s, {args.rounds} "
         "rounds, order A B B A; median (range); ratios paired round by round.",
         "",
-        f"| figure | {this.name} | {other.name} | ratio | workers' CPU per request, this / other |",
+        f"| figure | {this.name} | {other.name} | ratio | workers' CPU per request (per event "
+        "for batches), this / other |",
         "|---|---|---|---|---|",
     ]
     for name in names:
         ratio = [a / b for a, b in zip(this.rps[name], other.rps[name], strict=True) if b]
         cpu = [a / b for a, b in zip(this.cpu[name], other.cpu[name], strict=True) if b]
+        unit = "events/s" if name == BATCHES else "req/s"
         lines.append(
-            f"| {name} | {spread(this.rps[name], 0)} req/s, p99 "
-            f"{statistics.median(this.p99[name]):.2f} ms | {spread(other.rps[name], 0)} req/s, "
+            f"| {name} | {spread(this.rps[name], 0)} {unit}, p99 "
+            f"{statistics.median(this.p99[name]):.2f} ms | {spread(other.rps[name], 0)} {unit}, "
             f"p99 {statistics.median(other.p99[name]):.2f} ms | {spread(ratio, 2)} | "
             f"{spread(cpu, 2)} ({statistics.median(this.cpu[name]):.3f} vs "
             f"{statistics.median(other.cpu[name]):.3f} ms) |"

@@ -1,10 +1,10 @@
-"""The MariaDB bulk insert under the server's NO_BACKSLASH_ESCAPES mode, where a
-backslash is an ordinary character: free text still comes back as given, through
-either driver."""
+"""The MariaDB bulk insert and a batch of scans under the server's NO_BACKSLASH_ESCAPES
+mode, where a backslash is an ordinary character: free text still comes back as given,
+through either driver."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,12 +16,19 @@ from sqlalchemy.engine import Engine
 from logistic.adapters.sql.engine import create_engine
 from logistic.adapters.sql.locations import SqlLocationCatalog
 from logistic.adapters.sql.migrate import upgrade
-from logistic.adapters.sql.repository import SqlShipmentRepository
+from logistic.adapters.sql.repository import SqlShipmentRepository, load_shipment
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.history import PlannedShipment
 from logistic.domain.model import Contact
-from logistic.ports.repositories import NewShipment
-from tests.integration.test_shipment_repository_contract import AWKWARD_TEXT, NOW, created
+from logistic.domain.status import Status
+from logistic.ports.repositories import Locked, NewEvent, NewShipment
+from tests.integration.test_event_batches_contract import later
+from tests.integration.test_shipment_repository_contract import (
+    AWKWARD_TEXT,
+    NOW,
+    created,
+    new_shipment,
+)
 from tests.services import as_mysqlclient, mysqlclient_problem, require
 
 pytestmark = pytest.mark.mariadb
@@ -104,3 +111,28 @@ def test_free_text_stays_text_in_a_multi_byte_connection_charset(
         assert found.events[0].note == GBK_TRAP
     finally:
         engine.dispose()
+
+
+def test_a_batch_of_scans_keeps_any_note_without_backslash_escapes(
+    no_backslash_escapes: Engine,
+) -> None:
+    repository = SqlShipmentRepository(no_backslash_escapes)
+    shipments = repository.add_many([new_shipment(created()) for _ in AWKWARD_TEXT])
+    notes = {shipment.sno: text for shipment, text in zip(shipments, AWKWARD_TEXT, strict=True)}
+
+    def decide(locked: Locked) -> Mapping[int, Sequence[NewEvent]]:
+        return {
+            sno: [NewEvent(evolve(later(shipment, Status.PACKAGE_RECEIVED, 1), note=notes[sno]))]
+            for sno, shipment in locked.shipments.items()
+        }
+
+    repository.append_events(list(notes), [], decide)
+
+    with no_backslash_escapes.connect() as connection:
+        for sno, text in notes.items():
+            found = repository.get(sno)
+            assert found is not None
+            assert found.events[-1].note == text  # the snapshot
+            from_tables = load_shipment(connection, sno)
+            assert from_tables is not None
+            assert from_tables.events[-1].note == text

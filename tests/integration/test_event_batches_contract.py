@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
+from attrs import evolve
 from sqlalchemy import select
 
 from logistic.adapters.sql.repository import load_shipment
@@ -14,7 +15,12 @@ from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import Locked, NewEvent
 from tests.integration.sql_backends import Backend
-from tests.integration.test_shipment_repository_contract import NOW, created, new_shipment
+from tests.integration.test_shipment_repository_contract import (
+    AWKWARD_TEXT,
+    NOW,
+    created,
+    new_shipment,
+)
 from tests.integration.test_status_counts import counted_orders, stored_counts
 
 PR, IT, OFD, D = (
@@ -132,3 +138,33 @@ def test_rows_snapshots_and_counts_follow_a_batch(sql_shipment_backend: Backend)
             assert row.last_event_at == last.occurred_at
             assert row.event_count == len(shipment.events)
             assert row.delivered_at == (last.occurred_at if last.status is D else None)
+
+
+def test_any_note_is_stored_as_given(shipment_backend: Backend) -> None:
+    """Quotes, backslashes, % and placeholders, control characters: on MariaDB a batch's
+    rows are written as escaped literals, and no note may change, in its event's row or
+    in its order's snapshot."""
+    shipments = stored(shipment_backend, len(AWKWARD_TEXT))
+    notes = dict(zip([shipment.sno for shipment in shipments], AWKWARD_TEXT, strict=True))
+    claims = {sno: WriteClaim(f"{sno:064d}", "f" * 64, NOW) for sno in notes}
+
+    def decide(locked: Locked) -> Mapping[int, Sequence[NewEvent]]:
+        return {
+            sno: [NewEvent(evolve(later(shipment, PR, 1), note=notes[sno]), claims[sno])]
+            for sno, shipment in locked.shipments.items()
+        }
+
+    updated = shipment_backend.shipments.append_events(
+        list(notes), [claim.key for claim in claims.values()], decide
+    )
+
+    assert set(updated) == set(notes)
+    for sno, note in notes.items():
+        found = shipment_backend.shipments.get(sno)
+        assert found == updated[sno]
+        assert found.events[-1].note == note
+        assert shipment_backend.shipments.claim(claims[sno].key) == claims[sno]
+    if shipment_backend.engine is not None:  # the tables, past the snapshot
+        with shipment_backend.engine.connect() as connection:
+            for sno in notes:
+                assert load_shipment(connection, sno) == updated[sno]

@@ -19,25 +19,27 @@ executemany: docs/performance.md, "Speed tricks and what they buy".
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from attrs import evolve
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
-from logistic.adapters.sql.literals import STATUS_LITERALS
+from logistic.adapters.sql.literals import (
+    STATUS_LITERALS,
+    Quote,
+    driver_quote,
+    execute_literals,
+)
 from logistic.adapters.sql.snapshot import snapshot_text, stored_time
 from logistic.adapters.sql.status_counts import add_to_counts, place, stored
 from logistic.adapters.sql.tables import orders, recipients, tracking_events
 from logistic.domain.model import Shipment, TrackingEvent
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-# PyMySQL's own bound for a multi-row INSERT, in characters here: at most 4 MB of
-# UTF-8, under every server's default max_allowed_packet.
-_MAX_STATEMENT = 1_024_000
 
 _RECIPIENT_COLUMNS = ("id", "name", "phone", "address")
-_ORDER_COLUMNS = (
+ORDER_COLUMNS = (
     "sno",
     "recipient_id",
     "origin_id",
@@ -51,7 +53,7 @@ _ORDER_COLUMNS = (
     "event_count",
     "snapshot",
 )
-_EVENT_COLUMNS = ("order_sno", "id", "status", "location_id", "occurred_at", "note")
+EVENT_COLUMNS = ("order_sno", "id", "status", "location_id", "occurred_at", "note")
 
 
 def insert_in_bulk(
@@ -65,7 +67,7 @@ def insert_in_bulk(
     `first_event_id` in order (see event_ids); all of them were reserved from the
     sequences table.
     """
-    quote = _driver_quote(connection)
+    quote = driver_quote(connection)
     if quote is not None:
         _insert_literals(connection, quote, shipments, first_event_id)
     else:
@@ -88,7 +90,8 @@ def event_ids(
         next_id += count
 
 
-def _insert(connection: Connection, table: Table, columns: Sequence[str]) -> str:
+def insert_head(connection: Connection, table: Table, columns: Sequence[str]) -> str:
+    """The start of an INSERT of `columns` into `table`, up to VALUES."""
     quote = connection.dialect.identifier_preparer.quote
     names = ", ".join(quote(table.c[column].name) for column in columns)
     return f"INSERT INTO {quote(table.name)} ({names}) VALUES "  # noqa: S608
@@ -117,13 +120,14 @@ def _insert_bound(
     marker = _MARKERS[connection.dialect.paramstyle]
     for table, columns, rows in (
         (recipients, _RECIPIENT_COLUMNS, recipient_rows),
-        (orders, _ORDER_COLUMNS, order_rows),
-        (tracking_events, _EVENT_COLUMNS, event_rows),
+        (orders, ORDER_COLUMNS, order_rows),
+        (tracking_events, EVENT_COLUMNS, event_rows),
     ):
         if rows:
             # Only schema identifiers go into the text; every value is bound by the driver.
             markers = ", ".join(marker for _ in columns)
-            connection.exec_driver_sql(f"{_insert(connection, table, columns)}({markers})", rows)
+            head = insert_head(connection, table, columns)
+            connection.exec_driver_sql(f"{head}({markers})", rows)
 
 
 def _order_values(shipment: Shipment, ids: range, stamps: Sequence[str]) -> tuple[object, ...]:
@@ -148,31 +152,13 @@ def _order_values(shipment: Shipment, ids: range, stamps: Sequence[str]) -> tupl
 # --- MariaDB/MySQL (PyMySQL, mysqlclient): rows written as literals -------------------------
 
 
-def _driver_quote(connection: Connection) -> Callable[[str], str] | None:
-    """The driver's own quoting of text as an SQL string literal, the one its
-    executemany uses (both follow the server's NO_BACKSLASH_ESCAPES mode); None for
-    drivers whose rows are bound instead."""
-    dbapi = connection.connection.dbapi_connection
-    assert dbapi is not None
-    driver = connection.dialect.driver
-    if driver == "pymysql":
-        return lambda text: str(dbapi.escape(text))
-    if driver == "mysqldb":
-        # Its escape works on bytes, which must be in the connection's character set
-        # (the statement is sent in it): in a multi-byte set such as gbk, UTF-8 bytes
-        # can hide a quote's backslash inside a character.
-        encoding = dbapi.encoding
-        return lambda text: bytes(dbapi.string_literal(text.encode(encoding))).decode(encoding)
-    return None
-
-
 def _insert_literals(
     connection: Connection,
-    quote: Callable[[str], str],
+    text: Quote,
     shipments: Sequence[Shipment],
     first_event_id: int,
 ) -> None:
-    """The rows as literals, in statements of at most _MAX_STATEMENT characters.
+    """The rows as literals, in statements of at most MAX_STATEMENT characters.
 
     Only free text (the recipient, an event's note) goes through the driver's
     escape, which costs as much as the rest of the row building. Numbers are
@@ -180,14 +166,6 @@ def _insert_literals(
     in the statement), statuses are checked once (STATUS_LITERALS), and timestamps
     are `stored_time` text, digits and " -:." by construction.
     """
-
-    def text(value: str | None) -> str:
-        if value is None:
-            return "NULL"
-        if type(value) is not str:
-            raise TypeError(f"not text: {value!r}")
-        return quote(value)
-
     recipient_rows: list[str] = []
     order_rows: list[str] = []
     event_rows: list[str] = []
@@ -200,22 +178,38 @@ def _insert_literals(
         sno, events = shipment.sno, shipment.events
         stamps = [stored_time(event.occurred_at) for event in events]
         event_rows.extend(
-            f"({sno:d},{event_id:d},{STATUS_LITERALS[event.status]},{event.location_id:d},"
-            f"'{stamp}',{text(event.note)})"
+            event_literal(sno, event_id, event, stamp, text)
             for event_id, event, stamp in zip(ids, events, stamps, strict=True)
         )
-        order_rows.append(
-            f"({sno:d},{recipient.id:d},{shipment.origin_id:d},{shipment.destination_id:d},"
-            f"'{stored_time(shipment.created_at)}','{stored_time(shipment.promised_by)}',"
-            f"{_current_literals(shipment, stamps)},{len(events):d},"
-            f"{text(snapshot_text(shipment, ids, stamps))})"
-        )
+        order_rows.append(order_literal(shipment, text, ids, stamps))
     for table, columns, rows in (
         (recipients, _RECIPIENT_COLUMNS, recipient_rows),
-        (orders, _ORDER_COLUMNS, order_rows),
-        (tracking_events, _EVENT_COLUMNS, event_rows),
+        (orders, ORDER_COLUMNS, order_rows),
+        (tracking_events, EVENT_COLUMNS, event_rows),
     ):
-        _execute_literals(connection, _insert(connection, table, columns), rows)
+        execute_literals(connection, insert_head(connection, table, columns), rows)
+
+
+def event_literal(sno: int, event_id: int, event: TrackingEvent, stamp: str, text: Quote) -> str:
+    """The tracking_events row (EVENT_COLUMNS) of `event`, its time as `stored_time` text."""
+    return (
+        f"({sno:d},{event_id:d},{STATUS_LITERALS[event.status]},{event.location_id:d},"
+        f"'{stamp}',{text(event.note)})"
+    )
+
+
+def order_literal(
+    shipment: Shipment, text: Quote, ids: Sequence[int] | None, stamps: Sequence[str]
+) -> str:
+    """The orders row (ORDER_COLUMNS) of `shipment`, its snapshot included; `ids` and
+    `stamps` as `snapshot_text` takes them."""
+    recipient = shipment.recipient
+    return (
+        f"({shipment.sno:d},{recipient.id:d},{shipment.origin_id:d},"
+        f"{shipment.destination_id:d},'{stored_time(shipment.created_at)}',"
+        f"'{stored_time(shipment.promised_by)}',{_current_literals(shipment, stamps)},"
+        f"{len(shipment.events):d},{text(snapshot_text(shipment, ids, stamps))})"
+    )
 
 
 def _current_literals(shipment: Shipment, stamps: Sequence[str]) -> str:
@@ -227,22 +221,6 @@ def _current_literals(shipment: Shipment, stamps: Sequence[str]) -> str:
     delivered_at = shipment.delivered_at
     delivered = "NULL" if delivered_at is None else f"'{stored_time(delivered_at)}'"
     return f"{STATUS_LITERALS[last.status]},{last.location_id:d},'{stamps[-1]}',{delivered}"
-
-
-def _execute_literals(connection: Connection, insert: str, rows: Sequence[str]) -> None:
-    if not rows:
-        return
-    # No parameters: the driver sends the text as it is (a % in the data stays a %).
-    execute = connection.execution_options(no_parameters=True).exec_driver_sql
-    values: list[str] = []
-    size = len(insert)
-    for row in rows:
-        if values and size + len(row) + 1 > _MAX_STATEMENT:
-            execute(insert + ",".join(values))
-            values, size = [], len(insert)
-        values.append(row)
-        size += len(row) + 1
-    execute(insert + ",".join(values))
 
 
 def with_event_ids(shipment: Shipment, ids: range) -> Shipment:

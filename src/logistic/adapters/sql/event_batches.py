@@ -14,18 +14,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
 
 from attrs import evolve
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from logistic.adapters.sql.batch_rows import Claimed, insert_claims, insert_events, update_orders
 from logistic.adapters.sql.errors import storage_errors
+from logistic.adapters.sql.literals import driver_quote
 from logistic.adapters.sql.sequences import EVENT_SEQUENCE, take
-from logistic.adapters.sql.snapshot import from_snapshot, snapshot_text
+from logistic.adapters.sql.snapshot import from_snapshot
 from logistic.adapters.sql.status_counts import add_to_counts, place, stored
 from logistic.adapters.sql.tables import (
     MAX_KEY,
@@ -124,10 +123,10 @@ def _write(
         return {}
     next_id = _reserved(connection, engine, total)
     updated: dict[int, Shipment] = {}
-    event_rows: list[dict[str, Any]] = []
-    claim_rows: list[dict[str, Any]] = []
+    appended: dict[int, list[TrackingEvent]] = {}
+    claims: list[Claimed] = []
     for sno, new_events in plan.items():
-        numbered = []
+        numbered = appended[sno] = []
         for new in new_events:
             # Built directly: attrs' evolve costs several times more, 500 times a batch.
             event = TrackingEvent(
@@ -135,21 +134,21 @@ def _write(
                 new.event.note,
             )  # fmt: skip
             numbered.append(event)
-            event_rows.append(_event_row(sno, event))
             if new.claim is not None:
-                claim_rows.append(_claim_row(sno, next_id, new.claim))
+                claims.append((sno, next_id, new.claim))
             next_id += 1
         updated[sno] = evolve(found[sno], events=(*found[sno].events, *numbered))
+    quote = driver_quote(connection)
     try:
-        connection.execute(insert(tracking_events), event_rows)
+        insert_events(connection, quote, appended)
     except IntegrityError as error:
         # The orders are locked: only a location (removed from the catalog) can be wrong.
-        raise LocationNotFound(min(row["location_id"] for row in event_rows)) from error
-    if claim_rows:
-        # A key taken meanwhile by a batch for another shipment: IntegrityError, and the
-        # attempt is run again, when the claim is found.
-        connection.execute(insert(event_claims), claim_rows)
-    _orders_update(connection, updated)
+        first = min(event.location_id for events in appended.values() for event in events)
+        raise LocationNotFound(first) from error
+    # A key taken meanwhile by a batch for another shipment: IntegrityError, and the
+    # attempt is run again, when the claim is found.
+    insert_claims(connection, quote, claims)
+    update_orders(connection, quote, updated)
     statuses: Counter[str] = Counter()
     places: Counter[int] = Counter()
     for sno, shipment in updated.items():
@@ -177,67 +176,6 @@ def _reserved(connection: Connection, engine: Engine, count: int) -> int:
     return in_transaction(
         engine, lambda own: take(own, EVENT_SEQUENCE, tracking_events.c.id, count)
     )
-
-
-def _orders_update(connection: Connection, updated: Mapping[int, Shipment]) -> None:
-    """Each order's new current status, place, times, count and snapshot, in ONE
-    statement: an upsert of rows that exist (and are locked by this transaction), the
-    bulk UPDATE both databases have; an executemany of UPDATEs is a round trip a row."""
-    rows = [
-        {
-            "sno": sno,
-            "recipient_id": shipment.recipient.id,
-            "origin_id": shipment.origin_id,
-            "destination_id": shipment.destination_id,
-            "created_at": shipment.created_at,
-            "promised_by": shipment.promised_by,
-            "current_status": shipment.events[-1].status.value,
-            "current_location_id": shipment.events[-1].location_id,
-            "last_event_at": shipment.events[-1].occurred_at,
-            "delivered_at": shipment.delivered_at,
-            "event_count": len(shipment.events),
-            "snapshot": snapshot_text(shipment),
-        }
-        for sno, shipment in updated.items()
-    ]
-    changed = (
-        "current_status", "current_location_id", "last_event_at", "delivered_at",
-        "event_count", "snapshot",
-    )  # fmt: skip
-    statement: Any
-    if connection.dialect.name == "sqlite":
-        on_sqlite = sqlite_insert(orders)
-        statement = on_sqlite.on_conflict_do_update(
-            index_elements=[orders.c.sno],
-            set_={name: on_sqlite.excluded[name] for name in changed},
-        )
-    else:
-        on_mysql = mysql_insert(orders)
-        statement = on_mysql.on_duplicate_key_update(
-            {name: on_mysql.inserted[name] for name in changed}
-        )
-    connection.execute(statement, rows)
-
-
-def _event_row(sno: int, event: TrackingEvent) -> dict[str, Any]:
-    return {
-        "order_sno": sno,
-        "id": event.id,
-        "status": event.status.value,
-        "location_id": event.location_id,
-        "occurred_at": event.occurred_at,
-        "note": event.note,
-    }
-
-
-def _claim_row(sno: int, event_id: int, claim: WriteClaim) -> dict[str, Any]:
-    return {
-        "key_digest": claim.key,
-        "fingerprint": claim.fingerprint,
-        "claimed_at": claim.at,
-        "order_sno": sno,
-        "event_id": event_id,
-    }
 
 
 def _messages_of(
