@@ -35,5 +35,14 @@ module.exports = {
       autorestart: true,
       kill_timeout: 60000,
     },
+    {
+      name: "logistic-dispatcher",
+      script: ".venv/bin/logistic",
+      args: "dispatcher",
+      interpreter: "none",
+      env,
+      autorestart: true,
+      kill_timeout: 60000,
+    },
   ],
 };

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import frozen
 
-from logistic.domain.errors import DomainError
+from logistic.domain.errors import DomainError, InvalidInput
+from logistic.domain.retry_schedule import STANDARD, RetrySchedule
 
 
 class ConfigurationError(DomainError):
@@ -188,6 +189,49 @@ class RateLimit:
 
 
 @frozen
+class WebhookSettings:
+    """How webhooks are checked and delivered (docs/webhooks.md)."""
+
+    allow_http: bool
+    allow_private: bool
+    schedule: RetrySchedule
+    timeout: timedelta
+    workers: int
+    per_endpoint: int
+    lease: timedelta
+    cache_ttl: timedelta
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> WebhookSettings:
+        raw = environ.get("LOGISTIC_WEBHOOK_RETRY_SCHEDULE") or ",".join(map(str, STANDARD))
+        try:
+            schedule = RetrySchedule.parse(raw)
+        except InvalidInput:
+            raise ConfigurationError(
+                f"LOGISTIC_WEBHOOK_RETRY_SCHEDULE={raw!r} must be delays in seconds"
+                " separated by commas, e.g. 0,5,300"
+            ) from None
+        timeout = _positive_int(environ, "LOGISTIC_WEBHOOK_TIMEOUT", 10)
+        lease = _positive_int(environ, "LOGISTIC_WEBHOOK_LEASE", 60)
+        if lease <= timeout:
+            # A claim must outlive its attempt, or another dispatcher sends it meanwhile.
+            raise ConfigurationError(
+                f"LOGISTIC_WEBHOOK_LEASE={lease} must be longer than"
+                f" LOGISTIC_WEBHOOK_TIMEOUT={timeout}"
+            )
+        return cls(
+            allow_http=_switch(environ, "LOGISTIC_WEBHOOK_ALLOW_HTTP", default=False),
+            allow_private=_switch(environ, "LOGISTIC_WEBHOOK_ALLOW_PRIVATE", default=False),
+            schedule=schedule,
+            timeout=timedelta(seconds=timeout),
+            workers=_positive_int(environ, "LOGISTIC_WEBHOOK_WORKERS", 32),
+            per_endpoint=_positive_int(environ, "LOGISTIC_WEBHOOK_ENDPOINT_CONCURRENCY", 16),
+            lease=timedelta(seconds=lease),
+            cache_ttl=_seconds(environ, "LOGISTIC_WEBHOOK_CACHE_TTL", 5),
+        )
+
+
+@frozen
 class Settings:
     """Every setting of the service; each default is written once, in `from_environ`."""
 
@@ -219,6 +263,7 @@ class Settings:
     stuck_after: timedelta
     report_grace: timedelta
     page_refresh: timedelta  # how often an open tracking page asks for news; 0: never
+    webhooks: WebhookSettings
     secret_key: str | None  # signs the dashboard's session cookie; None: a file in home
     metrics: bool
     multiprocess_dir: Path | None  # PROMETHEUS_MULTIPROC_DIR, if set
@@ -295,6 +340,7 @@ class Settings:
             stuck_after=timedelta(hours=_positive_int(environ, "LOGISTIC_STUCK_AFTER_HOURS", 72)),
             report_grace=timedelta(hours=_positive_int(environ, "LOGISTIC_REPORT_GRACE_HOURS", 8)),
             page_refresh=_seconds(environ, "LOGISTIC_PAGE_REFRESH", 30),
+            webhooks=WebhookSettings.from_environ(environ),
             secret_key=_secret_key(environ),
             metrics=_switch(environ, "LOGISTIC_METRICS", default=True),
             # prometheus_client's own variable, for hosts that already set it.

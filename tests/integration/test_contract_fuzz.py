@@ -34,9 +34,15 @@ EXAMPLES = os.environ.get("LOGISTIC_FUZZ_EXAMPLES", "100")
 # A fixed seed keeps `make test` repeatable; `make fuzz` draws one (printed in the output).
 SEED = os.environ.get("LOGISTIC_FUZZ_SEED", "20")
 RUN_SECONDS = 600
-SCOPES = ("events:write", "fake:write", "reports:read", "pii:read")
+SCOPES = ("events:write", "fake:write", "reports:read", "pii:read", "webhooks:write")
 # A limit on, so that its headers are checked too, and far above what a run sends.
-ENV = {"LOGISTIC_RATE_LIMIT": "100000000/minute", "LOGISTIC_LOG_LEVEL": "WARNING"}
+ENV = {
+    "LOGISTIC_RATE_LIMIT": "100000000/minute",
+    "LOGISTIC_LOG_LEVEL": "WARNING",
+    # The made-up hosts of POST /webhooks are not looked up in the DNS (the address
+    # checks have their own tests).
+    "LOGISTIC_WEBHOOK_ALLOW_PRIVATE": "on",
+}
 
 
 def _publish_a_report(service: ServiceProcess) -> None:

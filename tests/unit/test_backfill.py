@@ -16,7 +16,7 @@ from logistic.domain.errors import DomainError, StorageUnavailable
 from logistic.domain.model import Shipment
 from logistic.domain.status import Status
 from logistic.entrypoints.backfill import BATCH, ingest_lines
-from logistic.ports.repositories import Decide
+from logistic.ports.repositories import Decide, MessagesFor
 from tests.unit.conftest import NOW
 from tests.unit.scans import shipment_with, statuses
 
@@ -53,12 +53,16 @@ class FailingSecondBatch(MemoryShipmentRepository):
         self.batches = 0
 
     def append_events(
-        self, snos: Collection[int], keys: Collection[str], decide: Decide
+        self,
+        snos: Collection[int],
+        keys: Collection[str],
+        decide: Decide,
+        messages: MessagesFor | None = None,
     ) -> dict[int, Shipment]:
         self.batches += 1
         if self.batches == 2:
             raise StorageUnavailable("the database went away")
-        return super().append_events(snos, keys, decide)
+        return super().append_events(snos, keys, decide, messages)
 
 
 def test_a_database_failure_names_the_first_line_not_applied(container: Container) -> None:

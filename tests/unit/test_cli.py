@@ -42,6 +42,7 @@ def _command(path: tuple[str, ...]) -> click.Command:
 def test_the_commands_are_those_of_the_readme() -> None:
     assert COMMANDS == [
         ("backtest-estimate",),
+        ("dispatcher",),
         ("ingest",),
         ("keys",),
         ("keys", "create"),
@@ -183,7 +184,8 @@ def test_an_instant_keeps_its_offset() -> None:
         ),
         (("backtest-estimate",), {"train_until": None, "test_until": None, "as_json": False}),
         (("serve",), {"host": None, "port": None}),
-        (("run",), {"host": None, "port": None, "no_scheduler": False}),
+        (("run",), {"host": None, "port": None, "no_scheduler": False, "no_dispatcher": False}),
+        (("dispatcher",), {}),
         (("report",), {"slot": None}),
         (("scheduler",), {"clock_start": None, "clock_speed": 1.0, "metrics_port": None}),
     ],

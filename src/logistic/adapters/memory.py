@@ -20,11 +20,15 @@ from logistic.ports.api_keys import StoredKey
 from logistic.ports.clock import Clock
 from logistic.ports.idempotency import Answer, WriteClaim
 from logistic.ports.rate_limiter import Window
-from logistic.ports.repositories import Decide, Locked, NewShipment
+from logistic.ports.repositories import Decide, Locked, MessagesFor, NewShipment
+from logistic.ports.webhook_outbox import WebhookOutbox
 
 
 class MemoryShipmentRepository:
-    def __init__(self) -> None:
+    """Shipments in a dict; the webhook messages of their changes go to `outbox`."""
+
+    def __init__(self, outbox: WebhookOutbox | None = None) -> None:
+        self._outbox = outbox
         self._shipments: dict[int, Shipment] = {}
         self._next_sno = 1
         self._next_recipient = 1
@@ -39,7 +43,9 @@ class MemoryShipmentRepository:
         found = {sno: self._shipments.get(sno) for sno in snos}
         return {sno: shipment for sno, shipment in found.items() if shipment is not None}
 
-    def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+    def add_many(
+        self, shipments: Sequence[NewShipment], messages: MessagesFor | None = None
+    ) -> list[Shipment]:
         with self._lock:
             stored = []
             for new in shipments:
@@ -58,6 +64,8 @@ class MemoryShipmentRepository:
                 self._next_sno += 1
                 stored.append(shipment)
             self._shipments.update((shipment.sno, shipment) for shipment in stored)
+            if messages is not None and self._outbox is not None:
+                self._outbox.add([message for s in stored for message in messages(s)])
             return stored
 
     def add_in_bulk(self, shipments: Sequence[NewShipment]) -> range:
@@ -70,6 +78,7 @@ class MemoryShipmentRepository:
         event: TrackingEvent,
         expected_events: int,
         claim: WriteClaim | None = None,
+        messages: MessagesFor | None = None,
     ) -> Shipment:
         with self._lock:
             shipment = self._shipments.get(sno)
@@ -83,10 +92,16 @@ class MemoryShipmentRepository:
                 self._claims[claim.key] = claim
             updated = evolve(shipment, events=(*shipment.events, self._numbered(event)))
             self._shipments[sno] = updated
+            if messages is not None and self._outbox is not None:
+                self._outbox.add(messages(updated))
             return updated
 
     def append_events(
-        self, snos: Collection[int], keys: Collection[str], decide: Decide
+        self,
+        snos: Collection[int],
+        keys: Collection[str],
+        decide: Decide,
+        messages: MessagesFor | None = None,
     ) -> dict[int, Shipment]:
         with self._lock:
             found = {sno: self._shipments[sno] for sno in snos if sno in self._shipments}
@@ -98,6 +113,11 @@ class MemoryShipmentRepository:
                     continue
                 numbered = tuple(self._numbered(new.event) for new in plan[sno])
                 updated[sno] = evolve(found[sno], events=(*found[sno].events, *numbered))
+                if messages is not None and self._outbox is not None:
+                    for count in range(len(found[sno].events) + 1, len(updated[sno].events) + 1):
+                        self._outbox.add(
+                            messages(evolve(updated[sno], events=updated[sno].events[:count]))
+                        )
                 for new in plan[sno]:
                     if new.claim is not None:
                         self._claims[new.claim.key] = new.claim

@@ -33,8 +33,14 @@ from logistic.adapters.memory_lanes import MemoryLaneHistory
 from logistic.adapters.memory_metrics import MemoryMetricsStore
 from logistic.adapters.memory_reports import MemoryReportFigures
 from logistic.adapters.memory_store import MemoryLock, MemoryObjectStore
+from logistic.adapters.memory_webhooks import (
+    MemoryResolver,
+    MemoryWebhookOutbox,
+    MemoryWebhookSubscriptions,
+)
 from logistic.adapters.prometheus_files import PrometheusFiles
 from logistic.adapters.redis_breaker import RedisBreaker
+from logistic.adapters.socket_resolver import SocketResolver
 from logistic.adapters.sql.cache_generations import SqlCacheGenerations
 from logistic.adapters.sql.idempotency import SqlIdempotencyKeys
 from logistic.adapters.sql.lanes import SqlLaneHistory
@@ -43,6 +49,8 @@ from logistic.adapters.sql.migrate import upgrade as upgrade_schema
 from logistic.adapters.sql.report_figures import SqlReportFigures
 from logistic.adapters.sql.repository import SqlShipmentRepository
 from logistic.adapters.sql.status_counts import recount as recount_orders
+from logistic.adapters.sql.webhook_outbox import SqlWebhookOutbox
+from logistic.adapters.sql.webhook_subscriptions import SqlWebhookSubscriptions
 from logistic.container import backends
 from logistic.domain.centers import LOGISTICS_CENTERS
 from logistic.domain.language import Language
@@ -51,6 +59,7 @@ from logistic.services.backtesting import Backtesting
 from logistic.services.batch_lookup import BatchLookup
 from logistic.services.dashboard import Dashboard
 from logistic.services.disclosure import Disclosure
+from logistic.services.dispatch import Dispatcher
 from logistic.services.events import Recording
 from logistic.services.fake_orders import FakeOrders
 from logistic.services.health import Readiness
@@ -64,6 +73,8 @@ from logistic.services.quick_query import QuickQuery
 from logistic.services.reports import Reports
 from logistic.services.seeding import Seeding
 from logistic.services.tracking import Tracking
+from logistic.services.webhook_subscribers import Subscribers
+from logistic.services.webhooks import Webhooks
 from logistic.settings import Settings
 
 
@@ -165,6 +176,35 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
         negative_ttl=settings.provided.negative_cache_ttl,
     )
+    webhook_subscriptions = providers.ThreadSafeSingleton(SqlWebhookSubscriptions, engine)
+    webhook_outbox = providers.ThreadSafeSingleton(SqlWebhookOutbox, engine)
+    host_resolver = providers.ThreadSafeSingleton(SocketResolver)
+    subscribers = providers.ThreadSafeSingleton(
+        Subscribers,
+        subscriptions=webhook_subscriptions,
+        tracking=tracking,
+        clock=clock,
+        ttl=settings.provided.webhooks.provided.cache_ttl,
+    )
+    webhooks = providers.ThreadSafeSingleton(
+        Webhooks,
+        subscriptions=webhook_subscriptions,
+        outbox=webhook_outbox,
+        subscribers=subscribers,
+        resolver=host_resolver,
+        clock=clock,
+        allow_http=settings.provided.webhooks.provided.allow_http,
+        allow_private=settings.provided.webhooks.provided.allow_private,
+    )
+    webhook_sender = providers.Resource(backends.webhook_sender, settings, clock)
+    dispatcher = providers.Factory(
+        Dispatcher,
+        outbox=webhook_outbox,
+        sender=webhook_sender,
+        clock=clock,
+        settings=providers.Callable(backends.dispatch_settings, settings),
+        resolver=host_resolver,
+    )
     fake_orders = providers.ThreadSafeSingleton(
         FakeOrders,
         shipments=shipments,
@@ -173,6 +213,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         zone=settings.provided.timezone,
         tracking=tracking,
+        subscribers=subscribers,
         meter=meter,
     )
     recording = providers.ThreadSafeSingleton(
@@ -181,6 +222,7 @@ class Container(containers.DeclarativeContainer):
         locations=locations,
         tracking=tracking,
         clock=clock,
+        subscribers=subscribers,
         meter=meter,
     )
     # Scans in bulk (POST /events, `logistic ingest`): many shipments in one write.
@@ -191,6 +233,7 @@ class Container(containers.DeclarativeContainer):
         tracking=tracking,
         clock=clock,
         meter=meter,
+        subscribers=subscribers,
     )
     idempotency_keys = providers.ThreadSafeSingleton(SqlIdempotencyKeys, engine)
     idempotency = providers.ThreadSafeSingleton(
@@ -260,7 +303,9 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     )
     clock = FixedClock(now) if now is not None else SystemClock()
     container.clock.override(providers.Object(clock))
-    shipments = MemoryShipmentRepository()
+    subscriptions = MemoryWebhookSubscriptions()
+    outbox = MemoryWebhookOutbox(subscriptions)
+    shipments = MemoryShipmentRepository(outbox)
     catalog = MemoryLocationCatalog(LOGISTICS_CENTERS)
     container.shipments.override(providers.Object(shipments))
     container.query_shipments.override(container.shipments)  # follows later overrides too
@@ -276,6 +321,9 @@ def memory_container(settings: Settings | None = None, now: datetime | None = No
     container.readiness.override(providers.Object(Readiness({})))
     container.cache_generations.override(providers.Object(MemoryCacheGenerations()))
     container.contacts.override(providers.Object(MemoryContacts()))
+    container.webhook_subscriptions.override(providers.Object(subscriptions))
+    container.webhook_outbox.override(providers.Object(outbox))
+    container.host_resolver.override(providers.Object(MemoryResolver()))
     container.session_secret.override(providers.Object(secrets.token_hex(32)))
     container.metrics_store.override(providers.Object(MemoryMetricsStore(FAMILIES)))
     return container

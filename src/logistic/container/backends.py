@@ -33,6 +33,8 @@ from logistic.ports.clock import Clock
 from logistic.ports.lock import Lock
 from logistic.ports.object_store import ObjectStore
 from logistic.ports.rate_limiter import RateLimiter
+from logistic.ports.webhook_sender import WebhookSender
+from logistic.services.dispatch import DispatchSettings
 from logistic.services.freshness import Freshness
 from logistic.services.health import Readiness
 from logistic.services.metering import Meter
@@ -198,3 +200,28 @@ def readiness(
     if read_engine is not primary_read_engine:
         checks["read_database"] = lambda: ping(read_engine)
     return Readiness(checks)
+
+
+def webhook_sender(settings: Settings, clock: Clock) -> Iterator[WebhookSender]:
+    # Imported only here: httpx is for the dispatcher, not every server worker.
+    from logistic.adapters.http_webhook_sender import HttpWebhookSender
+
+    sender = HttpWebhookSender(
+        clock.now,
+        timeout_s=settings.webhooks.timeout.total_seconds(),
+        connections=settings.webhooks.workers,
+    )
+    yield sender
+    sender.close()
+
+
+def dispatch_settings(settings: Settings) -> DispatchSettings:
+    webhooks = settings.webhooks
+    return DispatchSettings(
+        workers=webhooks.workers,
+        per_endpoint=webhooks.per_endpoint,
+        lease=webhooks.lease,
+        timeout=webhooks.timeout,
+        schedule=webhooks.schedule,
+        allow_private=webhooks.allow_private,
+    )

@@ -16,6 +16,7 @@ class Scope(enum.StrEnum):
     FAKE_WRITE = "fake:write"
     REPORTS_READ = "reports:read"
     PII_READ = "pii:read"
+    WEBHOOKS_WRITE = "webhooks:write"
     METRICS_READ = "metrics:read"
 
 

@@ -92,3 +92,13 @@ class IdempotencyConflict(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     """An Idempotency-Key sent again with a different request."""
+
+
+class WebhookNotFound(DomainError):
+    def __init__(self, subscription_id: str) -> None:
+        super().__init__(f"no webhook subscription with id {subscription_id}")
+
+
+class WebhookMessageNotFound(DomainError):
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"no message {message_id} of this subscription in the last 7 days")

@@ -1,10 +1,18 @@
-"""What `logistic backtest-estimate` prints: a table for people, one JSON object for scripts."""
+"""`logistic backtest-estimate` and what it prints: a table for people, one JSON object for
+scripts."""
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time, tzinfo
 
+import click
+
+from logistic.container import Container
 from logistic.domain.backtest import Backtest, Score
+from logistic.entrypoints.command import with_container
+from logistic.entrypoints.option_types import DayOrInstant
+from logistic.services.backtesting import HELD_OUT
 
 COVERAGE_TARGET = (0.88, 0.92)
 
@@ -48,3 +56,43 @@ def backtest_json(result: Backtest) -> str:
             "orders": overall.orders,
         }
     )
+
+
+def _instant(day_or_instant: date | datetime | None, zone: tzinfo) -> datetime | None:
+    if day_or_instant is None or isinstance(day_or_instant, datetime):
+        return day_or_instant
+    return datetime.combine(day_or_instant, time(), tzinfo=zone)
+
+
+@click.command(
+    "backtest-estimate",
+    help="score the lane estimate on held-out delivered orders against the fixed rule",
+)
+@click.option(
+    "--train-until",
+    type=DayOrInstant(),
+    default=None,
+    help="learn from deliveries up to here (default: 14 days before --test-until)",
+)
+@click.option(
+    "--test-until",
+    type=DayOrInstant(),
+    default=None,
+    help="test on orders created after --train-until and delivered by here (default: now)",
+)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@with_container
+def backtest_estimate(
+    container: Container,
+    train_until: date | datetime | None,
+    test_until: date | datetime | None,
+    as_json: bool,
+) -> None:
+    zone = container.settings().timezone
+    tested = _instant(test_until, zone) or container.clock().now()
+    trained = _instant(train_until, zone) or tested - HELD_OUT
+    result = container.backtesting().run(trained, tested)
+    if as_json:
+        print(backtest_json(result), flush=True)
+        return
+    print(backtest_text(result, trained.isoformat(), tested.isoformat()), flush=True)

@@ -6,71 +6,36 @@ failure of the service's own (a `DomainError`) is one line on stderr and exit 1.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Concatenate, NoReturn, ParamSpec, TextIO
+from datetime import datetime, timedelta
+from typing import TextIO
 
 import click
 from attrs import evolve
 from dependency_injector import providers
 
-from logistic.container import Container, container_from_environment, without_database_timeout
+from logistic.container import Container, without_database_timeout
 from logistic.domain.access import Scope, parse_scopes
 from logistic.domain.centers import LOGISTICS_CENTERS
-from logistic.domain.errors import DomainError, ObjectStoreUnreachable
-from logistic.entrypoints import logs
+from logistic.domain.errors import ObjectStoreUnreachable
 from logistic.entrypoints.backfill import ingest_lines
-from logistic.entrypoints.backtest_report import backtest_json, backtest_text
+from logistic.entrypoints.backtest_report import backtest_estimate
+from logistic.entrypoints.command import INTERRUPTED, Options, with_container
+from logistic.entrypoints.dispatcher import deliver_until_stopped
 from logistic.entrypoints.metrics_port import serve_metrics
-from logistic.entrypoints.option_types import ClockSpeed, DayOrInstant, Instant, WholeNumber
+from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.seeders import default_workers, seed_orders
 from logistic.entrypoints.server import Server
-from logistic.services.backtesting import HELD_OUT
 from logistic.services.seeding import BATCH_SIZE, SEED_WINDOW
 
 DEMO_ORDERS = 100
 SCHEDULER_STOP_SECONDS = 30
-INTERRUPTED = 130  # what a shell reports for a process ended by Ctrl-C
-
-Options = ParamSpec("Options")
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(message, err=True)
-    click.get_current_context().exit(code)
-
-
-def _with_container(
-    command: Callable[Concatenate[Container, Options], None],
-) -> Callable[Options, None]:
-    """`command` run with a container from the environment, closed afterwards."""
-
-    @functools.wraps(command)
-    def invoke(*args: Options.args, **kwargs: Options.kwargs) -> None:
-        name = click.get_current_context().find_root().invoked_subcommand
-        try:
-            container = container_from_environment()
-        except DomainError as error:
-            _fail(f"logistic: {error}", 2)
-        settings = container.settings()
-        logs.configure(settings.log_level, settings.log_format)
-        try:
-            command(container, *args, **kwargs)
-        except DomainError as error:
-            _fail(f"logistic {name}: {error}", 1)
-        except KeyboardInterrupt:
-            _fail(f"logistic {name}: interrupted", INTERRUPTED)
-        finally:
-            container.shutdown_resources()
-
-    return invoke
 
 
 @click.group(
@@ -89,7 +54,7 @@ def _migrate(container: Container) -> None:
 
 
 @logistic.command(help="create or upgrade the schema, sync logistics centers")
-@_with_container
+@with_container
 def migrate(container: Container) -> None:
     without_database_timeout(container)
     _migrate(container)
@@ -100,7 +65,7 @@ def migrate(container: Container) -> None:
     " (after rows were changed by hand; safe while the service runs)",
     short_help="migrate, then make the stored counts equal to the orders",
 )
-@_with_container
+@with_container
 def recount(container: Container) -> None:
     without_database_timeout(container)
     _migrate(container)
@@ -138,7 +103,7 @@ def recount(container: Container) -> None:
     default=SEED_WINDOW.days,
     help=f"create the orders over this many days up to now (default {SEED_WINDOW.days})",
 )
-@_with_container
+@with_container
 def seed(
     container: Container,
     orders: int,
@@ -166,7 +131,7 @@ def _serve(container: Container, host: str | None, port: int | None) -> None:
 
 @logistic.command(help="serve the HTTP API with granian")
 @_address_options
-@_with_container
+@with_container
 def serve(container: Container, host: str | None, port: int | None) -> None:
     _serve(container, host, port)
 
@@ -177,42 +142,52 @@ def serve(container: Container, host: str | None, port: int | None) -> None:
 )
 @_address_options
 @click.option("--no-scheduler", is_flag=True, help="serve without the report scheduler")
-@_with_container
-def run(container: Container, host: str | None, port: int | None, no_scheduler: bool) -> None:
+@click.option("--no-dispatcher", is_flag=True, help="serve without the webhook dispatcher")
+@with_container
+def run(
+    container: Container,
+    host: str | None,
+    port: int | None,
+    no_scheduler: bool,
+    no_dispatcher: bool,
+) -> None:
     _migrate(container)
     if container.shipments().count() == 0:
         seed_orders(container, DEMO_ORDERS)
     container.shutdown_resources()
-    if no_scheduler:
-        _serve(container, host, port)
-        return
-    with _scheduler_beside(port or container.settings().port):
+    chosen = (("scheduler", no_scheduler), ("dispatcher", no_dispatcher))
+    with _beside([name for name, off in chosen if not off], port or container.settings().port):
         _serve(container, host, port)
 
 
 @contextmanager
-def _scheduler_beside(port: int) -> Iterator[None]:
-    # A child process, started before granian forks its workers: the master
-    # must hold no threads, and the scheduler must outlive no server. It writes its
-    # metrics into the directory of the server's port, whose /metrics shows them.
-    child = subprocess.Popen(
-        [sys.executable, "-m", "logistic.entrypoints.cli", "scheduler"],
-        env={**os.environ, "LOGISTIC_PORT": str(port)},
-    )
+def _beside(commands: Sequence[str], port: int) -> Iterator[None]:
+    # Child processes, started before granian forks its workers: the master must hold
+    # no threads, and they must outlive no server. They write their metrics into the
+    # directory of the server's port, whose /metrics shows them.
+    children = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "logistic.entrypoints.cli", command],
+            env={**os.environ, "LOGISTIC_PORT": str(port)},
+        )
+        for command in commands
+    ]
     try:
         yield
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=SCHEDULER_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=SCHEDULER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 @logistic.command(help="produce one report slot now, unless it exists")
 @click.option("--slot", default=None, help="e.g. 2026-11-25T08:00 (default: the latest slot)")
-@_with_container
+@with_container
 def report(container: Container, slot: str | None) -> None:
     reports = container.reports()
     chosen = reports.slot(slot) if slot else reports.latest_slot()
@@ -244,7 +219,7 @@ def report(container: Container, slot: str | None) -> None:
     help="serve this process's own metrics on http://LOGISTIC_HOST:PORT/metrics"
     " (default: into the metrics directory the API's /metrics shows)",
 )
-@_with_container
+@with_container
 def scheduler(
     container: Container, clock_start: datetime | None, clock_speed: float, metrics_port: int | None
 ) -> None:
@@ -286,44 +261,10 @@ def scheduler(
             exposer.shutdown()
 
 
-def _instant(day_or_instant: date | datetime | None, zone: tzinfo) -> datetime | None:
-    if day_or_instant is None or isinstance(day_or_instant, datetime):
-        return day_or_instant
-    return datetime.combine(day_or_instant, time(), tzinfo=zone)
-
-
-@logistic.command(
-    "backtest-estimate",
-    help="score the lane estimate on held-out delivered orders against the fixed rule",
-)
-@click.option(
-    "--train-until",
-    type=DayOrInstant(),
-    default=None,
-    help="learn from deliveries up to here (default: 14 days before --test-until)",
-)
-@click.option(
-    "--test-until",
-    type=DayOrInstant(),
-    default=None,
-    help="test on orders created after --train-until and delivered by here (default: now)",
-)
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-@_with_container
-def backtest_estimate(
-    container: Container,
-    train_until: date | datetime | None,
-    test_until: date | datetime | None,
-    as_json: bool,
-) -> None:
-    zone = container.settings().timezone
-    tested = _instant(test_until, zone) or container.clock().now()
-    trained = _instant(train_until, zone) or tested - HELD_OUT
-    result = container.backtesting().run(trained, tested)
-    if as_json:
-        print(backtest_json(result), flush=True)
-        return
-    print(backtest_text(result, trained.isoformat(), tested.isoformat()), flush=True)
+@logistic.command(help="deliver webhook messages from the outbox (runs until stopped)")
+@with_container
+def dispatcher(container: Container) -> None:
+    deliver_until_stopped(container)
 
 
 @logistic.group(help="API keys (stored as SHA-256 digests)")
@@ -340,7 +281,7 @@ def keys() -> None:
     type=click.Choice([scope.value for scope in Scope]),
     help="a scope the key grants; repeat the option for several",
 )
-@_with_container
+@with_container
 def create(container: Container, scopes: tuple[str, ...]) -> None:
     key = container.access().create_key(parse_scopes(scopes))
     print(key, flush=True)
@@ -358,7 +299,7 @@ def create(container: Container, scopes: tuple[str, ...]) -> None:
     short_help="apply a file of scans (JSON lines), as POST /events does",
 )
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@_with_container
+@with_container
 def ingest(container: Container, file: TextIO) -> None:
     if file.seekable():
         total = sum(1 for _ in file)
@@ -375,6 +316,9 @@ def ingest(container: Container, file: TextIO) -> None:
     )
     if tally.skipped:
         click.get_current_context().exit(1)
+
+
+logistic.add_command(backtest_estimate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

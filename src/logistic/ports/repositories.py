@@ -10,7 +10,12 @@ from attrs import frozen
 
 from logistic.domain.history import PlannedShipment
 from logistic.domain.model import Contact, Location, Shipment, TrackingEvent
+from logistic.domain.webhook import NewMessage
 from logistic.ports.idempotency import WriteClaim
+
+# The webhook messages that report a stored shipment's change (see Webhooks.messages_for):
+# called inside the writing transaction, and what it returns is stored in the same one.
+MessagesFor = Callable[[Shipment], Sequence[NewMessage]]
 
 
 @frozen
@@ -54,8 +59,13 @@ class ShipmentRepository(Protocol):
         current snapshot): the shipments found, by sno; unknown snos are left out."""
         ...
 
-    def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+    def add_many(
+        self, shipments: Sequence[NewShipment], messages: MessagesFor | None = None
+    ) -> list[Shipment]:
         """Store new shipments, their recipients and histories atomically.
+
+        `messages` is called with each stored shipment; the webhook messages it returns
+        are written in the same transaction (none when the shipments are not stored).
 
         Every shipment gets a fresh sno that no concurrent caller can get; either all
         are stored or none is (StorageUnavailable is raised and nothing is written).
@@ -77,8 +87,12 @@ class ShipmentRepository(Protocol):
         event: TrackingEvent,
         expected_events: int,
         claim: WriteClaim | None = None,
+        messages: MessagesFor | None = None,
     ) -> Shipment:
         """Append one event and update the shipment's current status and location, atomically.
+
+        `messages` is called with the updated shipment inside the transaction; the webhook
+        messages it returns are written in it too, so they exist exactly when the event does.
 
         `expected_events` is the history length the caller validated against; when another
         writer appended first, ConcurrentUpdate is raised and nothing is written.
@@ -92,7 +106,11 @@ class ShipmentRepository(Protocol):
         ...
 
     def append_events(
-        self, snos: Collection[int], keys: Collection[str], decide: Decide
+        self,
+        snos: Collection[int],
+        keys: Collection[str],
+        decide: Decide,
+        messages: MessagesFor | None = None,
     ) -> dict[int, Shipment]:
         """Append events to many shipments in ONE transaction: all of them, or none.
 
@@ -104,7 +122,9 @@ class ShipmentRepository(Protocol):
         changed, and committed at once. Returns the shipments that took an event, as
         stored (their events numbered), by sno. `decide` may be called again when the
         database breaks a deadlock by rolling the transaction back: only its last
-        answer is written. StorageUnavailable: nothing is written.
+        answer is written. StorageUnavailable: nothing is written. `messages` is called
+        with each shipment as it stood after each new event, in order; the webhook messages
+        it returns are written in the same transaction.
         """
         ...
 

@@ -15,12 +15,14 @@ from logistic.domain.errors import (
 )
 from logistic.domain.model import Shipment, TrackingEvent
 from logistic.domain.status import Status
+from logistic.domain.webhook import STATUS_CHANGED
 from logistic.ports.clock import Clock
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import ShipmentRepository
 from logistic.services.locations import Locations
 from logistic.services.metering import EVENTS_RECORDED, SILENT, Meter
 from logistic.services.tracking import Tracking, View
+from logistic.services.webhook_subscribers import Subscribers
 
 # A scanner's clock may run a little ahead of ours; further ahead is a mistake.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -49,6 +51,7 @@ class Recording:
         locations: Locations,
         tracking: Tracking,
         clock: Clock,
+        subscribers: Subscribers | None = None,
         meter: Meter = SILENT,
     ) -> None:
         self._meter = meter
@@ -56,6 +59,7 @@ class Recording:
         self._locations = locations
         self._tracking = tracking
         self._clock = clock
+        self._subscribers = subscribers
 
     def record(self, sno: int, scan: Scan, claim: WriteClaim | None = None) -> Recorded:
         """Append `scan` to the shipment's history, then replace its cached bodies.
@@ -83,9 +87,13 @@ class Recording:
             raise InvalidInput(f"occurred_at {occurred_at.isoformat()} is in the future")
         event = TrackingEvent(scan.status, scan.location_id, occurred_at, note=scan.note)
         shipment.record(event)
+        # The webhook messages are written by the event's own transaction.
+        messages = None
+        if self._subscribers is not None:
+            messages = self._subscribers.messages_for(STATUS_CHANGED)
         try:
             updated = self._shipments.append_event(
-                sno, event, expected_events=len(shipment.events), claim=claim
+                sno, event, expected_events=len(shipment.events), claim=claim, messages=messages
             )
         except ConcurrentUpdate:
             # The request this one retries may have been slow, not dead, and just

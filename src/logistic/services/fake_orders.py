@@ -10,12 +10,14 @@ from logistic.domain.errors import InvalidInput
 from logistic.domain.estimate import promise_deadline
 from logistic.domain.history import fake_shipment
 from logistic.domain.model import Shipment
+from logistic.domain.webhook import CREATED
 from logistic.ports.clock import Clock
 from logistic.ports.people import ContactSource
 from logistic.ports.repositories import NewShipment, ShipmentRepository
 from logistic.services.locations import Locations
 from logistic.services.metering import FAKE_ORDERS, SILENT, Meter
 from logistic.services.tracking import Tracking
+from logistic.services.webhook_subscribers import Subscribers
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 100
@@ -62,8 +64,10 @@ class FakeOrders:
         zone: tzinfo,
         rng_factory: Callable[[], random.Random] = random.Random,
         tracking: Tracking | None = None,
+        subscribers: Subscribers | None = None,
         meter: Meter = SILENT,
     ) -> None:
+        self._subscribers = subscribers
         self._meter = meter
         self._shipments = shipments
         self._tracking = tracking
@@ -85,7 +89,8 @@ class FakeOrders:
             self._clock,
             self._zone,
         )
-        stored = self._shipments.add_many(planned)
+        messages = None if self._subscribers is None else self._subscribers.messages_for(CREATED)
+        stored = self._shipments.add_many(planned, messages)
         self._meter.add(FAKE_ORDERS, amount=len(stored))
         if self._tracking is not None:
             # Someone may have asked for these snos before they existed.

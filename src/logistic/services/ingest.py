@@ -27,6 +27,7 @@ from logistic.domain.errors import (
 )
 from logistic.domain.model import Shipment, TrackingEvent
 from logistic.domain.status import Status
+from logistic.domain.webhook import STATUS_CHANGED
 from logistic.ports.clock import Clock
 from logistic.ports.idempotency import WriteClaim
 from logistic.ports.repositories import Locked, NewEvent, ShipmentRepository
@@ -35,6 +36,7 @@ from logistic.services.idempotency import write_claim
 from logistic.services.locations import Locations
 from logistic.services.metering import EVENTS_RECORDED, SILENT, Meter
 from logistic.services.tracking import Tracking
+from logistic.services.webhook_subscribers import Subscribers
 
 MAX_ITEMS = 1000
 
@@ -86,7 +88,9 @@ class Ingest:
         tracking: Tracking,
         clock: Clock,
         meter: Meter = SILENT,
+        subscribers: Subscribers | None = None,
     ) -> None:
+        self._subscribers = subscribers
         self._shipments = shipments
         self._locations = locations
         self._tracking = tracking
@@ -118,7 +122,11 @@ class Ingest:
             }
 
         keys = [entry.claim.key for entry in entries if entry.claim is not None]
-        updated = self._shipments.append_events(list(groups), keys, decide)
+        # The webhook messages are written by the batch's own transaction.
+        messages = None
+        if self._subscribers is not None:
+            messages = self._subscribers.messages_for(STATUS_CHANGED)
+        updated = self._shipments.append_events(list(groups), keys, decide, messages)
         if updated:
             self._tracking.forget(updated)
         outcomes = [decided[index] for index in range(len(items))]

@@ -34,10 +34,12 @@ from logistic.adapters.sql.tables import (
     tracking_events,
 )
 from logistic.adapters.sql.transactions import in_transaction
+from logistic.adapters.sql.webhook_outbox import insert_messages
 from logistic.domain.errors import LocationNotFound
 from logistic.domain.model import Shipment, TrackingEvent
+from logistic.domain.webhook import NewMessage
 from logistic.ports.idempotency import WriteClaim
-from logistic.ports.repositories import Decide, Locked, NewEvent
+from logistic.ports.repositories import Decide, Locked, MessagesFor, NewEvent
 
 # A key claimed by a concurrent batch for another shipment: the whole transaction is
 # run again, this many times in all.
@@ -52,6 +54,7 @@ def append_events(
     keys: Collection[str],
     decide: Decide,
     load: Load,
+    messages: MessagesFor | None = None,
 ) -> dict[int, Shipment]:
     """ShipmentRepository.append_events on the writer `engine`; `load(connection, sno)`
     reads a shipment from the tables when its snapshot is not current."""
@@ -61,7 +64,10 @@ def append_events(
         found = _locked(connection, wanted, load)
         claims = _claims(connection, sorted(set(keys)))
         plan = decide(Locked(found, claims))
-        return _write(connection, engine, found, plan)
+        written = _write(connection, engine, found, plan)
+        if messages is not None:
+            insert_messages(connection, _messages_of(found, written, messages))
+        return written
 
     with storage_errors():
         # in_transaction runs it again after a deadlock or a Galera certification failure.
@@ -170,3 +176,14 @@ def _reserved(connection: Connection, engine: Engine, count: int) -> int:
     return in_transaction(
         engine, lambda own: take(own, EVENT_SEQUENCE, tracking_events.c.id, count)
     )
+
+
+def _messages_of(
+    found: Mapping[int, Shipment], written: Mapping[int, Shipment], messages: MessagesFor
+) -> list[NewMessage]:
+    """The webhook messages of each new event: the shipment as it stood after it."""
+    made: list[NewMessage] = []
+    for sno, shipment in written.items():
+        for count in range(len(found[sno].events) + 1, len(shipment.events) + 1):
+            made += messages(evolve(shipment, events=shipment.events[:count]))
+    return made

@@ -7,13 +7,12 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from attrs import evolve
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from logistic.adapters.sql.batch_reads import read_event_counts, read_shipments
-from logistic.adapters.sql.bulk import event_ids, insert_in_bulk
+from logistic.adapters.sql.bulk import event_ids, insert_in_bulk, with_event_ids
 from logistic.adapters.sql.engine import writer
 from logistic.adapters.sql.errors import storage_errors
 from logistic.adapters.sql.event_batches import append_events as append_in_batch
@@ -31,11 +30,12 @@ from logistic.adapters.sql.tables import (
     tracking_events,
 )
 from logistic.adapters.sql.transactions import in_transaction
+from logistic.adapters.sql.webhook_outbox import insert_messages
 from logistic.domain.errors import ConcurrentUpdate, LocationNotFound, ShipmentNotFound
 from logistic.domain.model import Recipient, Shipment, TrackingEvent
 from logistic.domain.status import Status
 from logistic.ports.idempotency import WriteClaim
-from logistic.ports.repositories import Decide, NewShipment
+from logistic.ports.repositories import Decide, MessagesFor, NewShipment
 from logistic.services.metering import DEADLOCK_RETRIES, SILENT, Meter
 
 # Two first allocations racing on MariaDB: the loser's INSERT of the sequence row fails.
@@ -116,7 +116,9 @@ class SqlShipmentRepository:
     def get_many(self, snos: Sequence[int]) -> dict[int, Shipment]:
         return read_shipments(self._replica, self._reader, snos, self.get)
 
-    def add_many(self, shipments: Sequence[NewShipment]) -> list[Shipment]:
+    def add_many(
+        self, shipments: Sequence[NewShipment], messages: MessagesFor | None = None
+    ) -> list[Shipment]:
         """Numbers and stores a few shipments (a /fake request) in ONE transaction.
 
         A commit is a log flush, the dearest statement of a small batch: numbering
@@ -127,15 +129,16 @@ class SqlShipmentRepository:
         if not shipments:
             return []
 
-        def numbered_and_written(connection: Connection) -> tuple[list[Shipment], int]:
+        def numbered_and_written(connection: Connection) -> list[Shipment]:
             planned, first_event_id = _numbered(connection, shipments)
             insert_in_bulk(connection, planned, first_event_id)
-            return planned, first_event_id
+            stored = [with_event_ids(s, ids) for s, ids in event_ids(planned, first_event_id)]
+            insert_messages(
+                connection, [m for s in stored for m in messages(s)] if messages else []
+            )
+            return stored
 
-        planned, first_event_id = self._writing(shipments, numbered_and_written)
-        return [
-            _with_event_ids(shipment, ids) for shipment, ids in event_ids(planned, first_event_id)
-        ]
+        return self._writing(shipments, numbered_and_written)
 
     def add_in_bulk(self, shipments: Sequence[NewShipment]) -> range:
         if not shipments:
@@ -179,6 +182,7 @@ class SqlShipmentRepository:
         event: TrackingEvent,
         expected_events: int,
         claim: WriteClaim | None = None,
+        messages: MessagesFor | None = None,
     ) -> Shipment:
         if not 0 < sno <= MAX_KEY:
             raise ShipmentNotFound(sno)
@@ -222,15 +226,21 @@ class SqlShipmentRepository:
                     place(None if before is None else before.location_id), place(event.location_id)
                 ),
             )
+            insert_messages(connection, messages(shipment) if messages else [])
             return shipment
 
         with storage_errors():
             return in_transaction(self._engine, appended, self._retried)
 
     def append_events(
-        self, snos: Collection[int], keys: Collection[str], decide: Decide
+        self,
+        snos: Collection[int],
+        keys: Collection[str],
+        decide: Decide,
+        messages: MessagesFor | None = None,
     ) -> dict[int, Shipment]:
-        return append_in_batch(writer(self._engine), snos, keys, decide, load_shipment)
+        load = load_shipment
+        return append_in_batch(writer(self._engine), snos, keys, decide, load, messages)
 
     def event_count(self, sno: int) -> int | None:
         if not 0 < sno <= MAX_KEY:
@@ -309,18 +319,6 @@ def _planned(sno: int, recipient_id: int, new: NewShipment) -> Shipment:
         created_at=new.plan.created_at,
         promised_by=new.promised_by,
         events=new.plan.events,
-    )
-
-
-def _with_event_ids(shipment: Shipment, ids: range) -> Shipment:
-    # Each event built directly, not with attrs' evolve (several times dearer): /fake
-    # numbers a hundred orders' events per request.
-    return evolve(
-        shipment,
-        events=tuple(
-            TrackingEvent(event.status, event.location_id, event.occurred_at, event_id, event.note)
-            for event, event_id in zip(shipment.events, ids, strict=True)
-        ),
     )
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -241,6 +242,68 @@ lane_stats = Table(
     Column("p95_hours", Float().with_variant(mysql.DOUBLE(), "mysql", "mariadb"), nullable=False),
     Column("computed_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("origin_id", "destination_id"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# Webhooks (migration 0012). A subscription's statuses are their names joined by commas
+# (empty: every status).
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("statuses", String(255), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("previous_secret", String(64), nullable=True),
+    Column("previous_until", UtcDateTime, nullable=True),
+    Column("pii", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("failing_since", UtcDateTime, nullable=True),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# The outbox: one row per message, written in the transaction of the change it reports.
+# `due_at` is when a dispatcher may take it next (NULL once delivered or dead); a claim
+# moves it past the claim's lease, so a dispatcher that dies leaves it due again later.
+# Ids grow in commit order per shipment: they order one shipment's messages.
+webhook_messages = Table(
+    "webhook_messages",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("subscription_id", String(32), nullable=False),
+    Column("sno", BigInteger, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column(
+        "body", LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb"), nullable=False
+    ),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=True),
+    Column("claim_token", String(32), nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Index("ix_webhook_messages_due_at", "due_at"),
+    Index("ix_webhook_messages_subscription_id_sno_id", "subscription_id", "sno", "id"),
+    Index("ix_webhook_messages_subscription_id_created_at", "subscription_id", "created_at"),
+    Index("ix_webhook_messages_finished_at", "finished_at"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("message_id", BigInteger, nullable=False),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("latency_ms", Integer, nullable=False),
+    Column("answer", Text, nullable=False),
+    Index("ix_webhook_attempts_message_id_id", "message_id", "id"),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )

@@ -19,6 +19,7 @@ from logistic.entrypoints.http.pages import install as install_pages
 from logistic.entrypoints.http.reports import reports
 from logistic.entrypoints.http.request_meter import RequestMeter, name_route
 from logistic.entrypoints.http.views import api
+from logistic.entrypoints.http.webhooks import webhooks
 
 
 class JsonResponse(Response):
@@ -39,6 +40,8 @@ def create_app(container: Container | None = None) -> Flask:
     app.register_blueprint(reports)
     app.register_blueprint(batch)
     app.register_blueprint(contract)
+    app.register_blueprint(webhooks)
+    guard(app, "webhooks", Scope.WEBHOOKS_WRITE)
     app.register_blueprint(metrics)
     app.register_blueprint(ingest)
     guard(app, "ingest", Scope.EVENTS_WRITE)

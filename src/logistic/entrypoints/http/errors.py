@@ -22,6 +22,8 @@ from logistic.domain.errors import (
     StorageUnavailable,
     TransitionRefused,
     Unauthorized,
+    WebhookMessageNotFound,
+    WebhookNotFound,
 )
 from logistic.services.rate_limit import Allowance
 from logistic.services.rendering import to_json_bytes
@@ -41,6 +43,8 @@ STATUS_CODES: tuple[tuple[type[DomainError], int], ...] = (
     (TransitionRefused, 409),
     (ConcurrentUpdate, 409),
     (StorageUnavailable, 503),
+    (WebhookNotFound, 404),
+    (WebhookMessageNotFound, 404),
 )
 
 

@@ -1,0 +1,29 @@
+"""`logistic dispatcher`: delivers the webhook outbox until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+from logistic.container import Container
+
+log = logging.getLogger(__name__)
+
+
+def deliver_until_stopped(container: Container) -> None:
+    """Run the dispatcher in this (main) thread; a signal stops it after the attempts under
+    way are recorded (a second one is not waited for: the leases then hand them on)."""
+    dispatcher = container.dispatcher()
+
+    def _stop(signum: int, _: FrameType | None) -> None:
+        log.info("received %s; stopping after the attempts under way", signal.Signals(signum).name)
+        dispatcher.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    settings = container.settings().webhooks
+    log.info(
+        "delivering webhooks: %d workers, %d per endpoint", settings.workers, settings.per_endpoint
+    )
+    dispatcher.run()

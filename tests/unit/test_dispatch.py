@@ -1,0 +1,147 @@
+"""The dispatcher with the outbox and the sender in memory: signing, order, the endpoint limit."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from standardwebhooks import Webhook
+
+from logistic.adapters.clock import SystemClock
+from logistic.adapters.memory_webhooks import (
+    MemoryResolver,
+    MemoryWebhookOutbox,
+    MemoryWebhookSender,
+    MemoryWebhookSubscriptions,
+)
+from logistic.domain.retry_schedule import RetrySchedule
+from logistic.domain.webhook import Attempt, MessageStatus, NewMessage, Subscription
+from logistic.services.dispatch import Dispatcher, DispatchSettings
+from logistic.services.webhooks import new_secret
+
+SCHEDULE = RetrySchedule((0, 0.05, 0.05))
+
+
+def _outbox(*names: str) -> tuple[MemoryWebhookSubscriptions, MemoryWebhookOutbox]:
+    subscriptions = MemoryWebhookSubscriptions()
+    for name in names:
+        subscriptions.add(
+            Subscription(
+                name, f"https://{name}.example.com/", (), "", True, new_secret(), datetime.now(UTC)
+            )
+        )
+    return subscriptions, MemoryWebhookOutbox(subscriptions)
+
+
+def _messages(subscription: str, snos: list[int]) -> list[NewMessage]:
+    now = datetime.now(UTC)
+    return [
+        NewMessage(subscription, sno, "t", json.dumps({"n": n, "sno": sno}).encode(), now)
+        for n, sno in enumerate(snos)
+    ]
+
+
+@contextmanager
+def _running(dispatcher: Dispatcher) -> Iterator[None]:
+    thread = threading.Thread(target=dispatcher.run)
+    thread.start()
+    try:
+        yield
+    finally:
+        dispatcher.stop()
+        thread.join(10)
+
+
+def _wait(condition: object, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
+        time.sleep(0.01)
+
+
+def test_every_message_arrives_signed_and_in_order_per_shipment() -> None:
+    subscriptions, outbox = _outbox("ep_a")
+    outbox.add(_messages("ep_a", [1, 2, 1, 3, 1, 2]))
+    fails = Counter[str]()
+
+    def answer(url: str) -> int | None:
+        fails["all"] += 1
+        return 500 if fails["all"] % 3 == 0 else 200
+
+    sender = MemoryWebhookSender(SystemClock().now, answer)
+    settings = DispatchSettings(workers=4, per_endpoint=4, schedule=SCHEDULE)
+    dispatcher = Dispatcher(outbox, sender, SystemClock(), settings)
+    since = datetime.now(UTC) - timedelta(days=1)
+    with _running(dispatcher):
+        _wait(
+            lambda: (
+                len(outbox.messages("ep_a", since, MessageStatus.DELIVERED))
+                + len(outbox.messages("ep_a", since, MessageStatus.DEAD))
+                == 6
+            )
+        )
+    secret = subscriptions.get("ep_a").secret  # type: ignore[union-attr]
+    firsts: dict[str, int] = {}
+    for index, (_, headers, body) in enumerate(sender.sent):
+        Webhook(secret).verify(body, headers)
+        firsts.setdefault(headers["webhook-id"], index)
+    order = sorted(firsts, key=firsts.__getitem__)
+    bodies = {headers["webhook-id"]: json.loads(body) for _, headers, body in sender.sent}
+    for sno in (1, 2):
+        ns = [bodies[webhook_id]["n"] for webhook_id in order if bodies[webhook_id]["sno"] == sno]
+        assert ns == sorted(ns)
+
+
+class SlowEndpoint:
+    """Holds every post to `slow` until released, counting how many wait at once."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.waiting = 0
+        self.most = 0
+        self.fast = 0
+
+    def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Attempt:
+        if "slow" in url:
+            with self.lock:
+                self.waiting += 1
+                self.most = max(self.most, self.waiting)
+            self.release.wait(10)
+            with self.lock:
+                self.waiting -= 1
+        else:
+            with self.lock:
+                self.fast += 1
+        return Attempt(datetime.now(UTC), 200, 1, "")
+
+
+def test_a_slow_endpoint_holds_its_share_of_workers_only() -> None:
+    _, outbox = _outbox("ep_slow", "ep_fast")
+    outbox.add(_messages("ep_slow", list(range(1, 40))))
+    outbox.add(_messages("ep_fast", list(range(1, 40))))
+    sender = SlowEndpoint()
+    settings = DispatchSettings(workers=6, per_endpoint=2, schedule=SCHEDULE)
+    with _running(Dispatcher(outbox, sender, SystemClock(), settings)):
+        _wait(lambda: sender.fast == 39)
+        assert sender.fast == 39
+        assert sender.most == 2
+        sender.release.set()
+
+
+def test_an_endpoint_that_resolves_inside_is_not_posted_to() -> None:
+    _, outbox = _outbox("ep_a")
+    outbox.add(_messages("ep_a", [1]))
+    sender = MemoryWebhookSender(SystemClock().now)
+    resolver = MemoryResolver({"ep_a.example.com": ["10.0.0.7"]})
+    settings = DispatchSettings(workers=2, schedule=RetrySchedule((0,)))
+    since = datetime.now(UTC) - timedelta(days=1)
+    with _running(Dispatcher(outbox, sender, SystemClock(), settings, resolver=resolver)):
+        _wait(lambda: outbox.messages("ep_a", since, MessageStatus.DEAD))
+    (dead,) = outbox.messages("ep_a", since, MessageStatus.DEAD)
+    assert sender.sent == []
+    assert "10.0.0.7" in dead.history[0].answer
