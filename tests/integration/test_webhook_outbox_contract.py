@@ -351,3 +351,25 @@ def test_a_batchs_messages_are_written_with_it_one_per_event_in_order(hooks: Hoo
 
     assert seen == [(Status.PACKAGE_RECEIVED, 2), (Status.IN_TRANSIT, 3)]
     assert len(hooks.outbox.messages("ep_a", NOW - timedelta(days=1))) == 2
+
+
+def test_the_oldest_waiting_message_is_the_first_added_not_delivered_or_dead(
+    hooks: Hooks,
+) -> None:
+    _subscribed(hooks)
+    assert hooks.outbox.oldest_waiting() is None
+    later = NOW + timedelta(minutes=1)
+    hooks.outbox.add([_message(1), _message(2, at=later), _message(3, at=later)])
+    assert hooks.outbox.oldest_waiting() == NOW
+
+    first, second, third = hooks.outbox.claim(later, 10, LEASE, "t1")
+    assert hooks.outbox.oldest_waiting() == NOW  # claimed is still waiting
+    given_up = Outcome(third, Attempt(NOW, 500, 1, ""), MessageStatus.DEAD, None)
+    hooks.outbox.finish([_done(first, 200), _done(second, 500), given_up])
+    assert hooks.outbox.oldest_waiting() == later  # the failed one waits for its retry
+
+    (again,) = hooks.outbox.claim(later + timedelta(seconds=5), 10, LEASE, "t2")
+    hooks.outbox.finish([_done(again, 204)])
+    assert hooks.outbox.oldest_waiting() is None
+    hooks.outbox.retry("ep_a", first.message.id, later)
+    assert hooks.outbox.oldest_waiting() == NOW

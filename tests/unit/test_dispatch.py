@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from standardwebhooks import Webhook
 
-from logistic.adapters.clock import SystemClock
+from logistic.adapters.clock import FixedClock, SystemClock
 from logistic.adapters.memory_webhooks import (
     MemoryResolver,
     MemoryWebhookOutbox,
@@ -22,6 +22,7 @@ from logistic.adapters.memory_webhooks import (
 from logistic.domain.retry_schedule import RetrySchedule
 from logistic.domain.webhook import Attempt, MessageStatus, NewMessage, Subscription
 from logistic.services.dispatch import Dispatcher, DispatchSettings
+from logistic.services.metering import WEBHOOK_BACKLOG_AGE, WEBHOOK_DELIVERIES, Meter
 from logistic.services.webhooks import new_secret
 
 SCHEDULE = RetrySchedule((0, 0.05, 0.05))
@@ -145,3 +146,49 @@ def test_an_endpoint_that_resolves_inside_is_not_posted_to() -> None:
     (dead,) = outbox.messages("ep_a", since, MessageStatus.DEAD)
     assert sender.sent == []
     assert "10.0.0.7" in dead.history[0].answer
+
+
+def test_each_recorded_outcome_is_counted_once_by_outcome() -> None:
+    _, outbox = _outbox("ep_ok", "ep_bad", "ep_gone")
+    outbox.add(_messages("ep_ok", [1, 2, 3]) + _messages("ep_bad", [1, 2]))
+    outbox.add(_messages("ep_gone", [1]))
+    codes = {"ep_ok": 200, "ep_bad": 500, "ep_gone": 410}
+    sender = MemoryWebhookSender(
+        SystemClock().now, lambda url: codes[url.split("//")[1].split(".")[0]]
+    )
+    meter = Meter()
+    settings = DispatchSettings(workers=4, per_endpoint=2, schedule=SCHEDULE)
+    with _running(Dispatcher(outbox, sender, SystemClock(), settings, meter=meter)):
+        _wait(lambda: outbox.oldest_waiting() is None)
+    counted = {
+        labels[0]: value
+        for (family, labels), value in meter.reading().values.items()
+        if family is WEBHOOK_DELIVERIES
+    }
+    # Three attempts each for ep_bad's two (two failures, then given up), one 410.
+    assert counted == {"delivered": 3, "failed": 4, "given_up": 3}
+    assert sum(counted.values()) == len(sender.sent)
+
+
+def test_the_backlog_gauge_is_the_oldest_waiting_messages_age() -> None:
+    clock = FixedClock(datetime(2026, 11, 25, 4, 0, tzinfo=UTC))
+    _, outbox = _outbox("ep_down")
+    meter = Meter()
+    settings = DispatchSettings(workers=2, per_endpoint=2, schedule=RetrySchedule((0, 3600)))
+    with _running(
+        Dispatcher(
+            outbox, MemoryWebhookSender(clock.now, lambda url: 500), clock, settings, meter=meter
+        )
+    ):
+        _wait(lambda: (WEBHOOK_BACKLOG_AGE, ()) in meter.reading().values)
+    assert meter.reading().values[(WEBHOOK_BACKLOG_AGE, ())] == 0.0
+
+    outbox.add([NewMessage("ep_down", 1, "t", b"{}", clock.now() - timedelta(seconds=90))])
+    meter = Meter()
+    sender = MemoryWebhookSender(clock.now, lambda url: 500)
+    with _running(Dispatcher(outbox, sender, clock, settings, meter=meter)):
+        _wait(lambda: len(sender.sent) == 1)
+        assert meter.reading().values[(WEBHOOK_BACKLOG_AGE, ())] == 90.0
+        clock.advance(timedelta(seconds=5))
+        _wait(lambda: meter.reading().values.get((WEBHOOK_BACKLOG_AGE, ())) == 95.0)
+    assert meter.reading().values[(WEBHOOK_BACKLOG_AGE, ())] == 95.0

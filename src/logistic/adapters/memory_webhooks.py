@@ -211,6 +211,11 @@ class MemoryWebhookOutbox:
             self._messages[message_id] = retried
             return retried
 
+    def oldest_waiting(self) -> datetime | None:
+        with self._lock:
+            waiting = [m for m in self._messages.values() if m.status not in _FINAL]
+        return min(waiting, key=lambda m: m.id).created_at if waiting else None
+
     def purge(self, before: datetime) -> int:
         with self._lock:
             old = [number for number, at in self._finished_at.items() if at < before]

@@ -204,6 +204,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         settings=providers.Callable(backends.dispatch_settings, settings),
         resolver=host_resolver,
+        meter=meter,
     )
     fake_orders = providers.ThreadSafeSingleton(
         FakeOrders,

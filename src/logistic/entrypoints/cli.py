@@ -262,9 +262,16 @@ def scheduler(
 
 
 @logistic.command(help="deliver webhook messages from the outbox (runs until stopped)")
+@click.option(
+    "--metrics-port",
+    type=WholeNumber(least=1),
+    default=None,
+    help="serve this process's own metrics on http://LOGISTIC_HOST:PORT/metrics"
+    " (default: into the metrics directory the API's /metrics shows)",
+)
 @with_container
-def dispatcher(container: Container) -> None:
-    deliver_until_stopped(container)
+def dispatcher(container: Container, metrics_port: int | None) -> None:
+    deliver_until_stopped(container, metrics_port)
 
 
 @logistic.group(help="API keys (stored as SHA-256 digests)")

@@ -82,6 +82,12 @@ class WebhookOutbox(Protocol):
         if the subscription has no such message."""
         ...
 
+    def oldest_waiting(self) -> datetime | None:
+        """When the first-added message not yet delivered or dead was created (of any
+        subscription, a disabled one's too: its messages wait); None when none waits.
+        Cheap however long the backlog: it is read every few seconds."""
+        ...
+
     def purge(self, before: datetime) -> int:
         """Delete delivered and dead messages finished before `before`, with their
         attempts; how many messages."""

@@ -31,6 +31,7 @@ from logistic.ports.clock import Clock
 from logistic.ports.host_resolver import HostResolver
 from logistic.ports.webhook_outbox import Outcome, WebhookOutbox
 from logistic.ports.webhook_sender import WebhookSender
+from logistic.services.metering import SILENT, WEBHOOK_BACKLOG_AGE, WEBHOOK_DELIVERIES, Meter
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,14 @@ FINISH_TRIES = 30
 PREFETCH = 4
 # How long a host's addresses are trusted before they are checked again.
 ADDRESSES_TTL_S = 60.0
+# How often the age of the oldest waiting message is read for its gauge.
+BACKLOG_EVERY = timedelta(seconds=5)
+# The label each recorded outcome is counted under.
+OUTCOME_LABELS = {
+    MessageStatus.DELIVERED: "delivered",
+    MessageStatus.FAILED: "failed",
+    MessageStatus.DEAD: "given_up",
+}
 
 
 def outcome_of(
@@ -85,6 +94,7 @@ class Dispatcher:
         settings: DispatchSettings | None = None,
         rng: random.Random | None = None,
         resolver: HostResolver | None = None,
+        meter: Meter = SILENT,
     ) -> None:
         self._outbox = outbox
         self._sender = sender
@@ -105,6 +115,7 @@ class Dispatcher:
         self._attempts = 0
         self._resolver = resolver
         self._private: dict[str, tuple[float, str | None]] = {}
+        self._meter = meter
 
     def stop(self) -> None:
         self._stop.set()
@@ -115,7 +126,7 @@ class Dispatcher:
         recorder = threading.Thread(target=self._recorder, name="webhook-recorder")
         recorder.start()
         with ThreadPoolExecutor(self._settings.workers, "webhook") as pool:
-            next_purge = self._clock.now()
+            next_purge = next_backlog = self._clock.now()
             while not self._stop.is_set():
                 try:
                     if self._clock.now() >= next_purge:
@@ -123,6 +134,9 @@ class Dispatcher:
                         if purged:
                             log.info("purged %d delivered or dead webhook messages", purged)
                         next_purge = self._clock.now() + PURGE_EVERY
+                    if self._clock.now() >= next_backlog:
+                        self._gauge_backlog()
+                        next_backlog = self._clock.now() + BACKLOG_EVERY
                     self._claim()
                 except StorageUnavailable as error:
                     log.warning("webhook outbox unavailable: %s", error)
@@ -136,6 +150,11 @@ class Dispatcher:
         self._recorded.set()
         recorder.join()
         log.info("dispatcher stopped after %d attempts", self._attempts)
+
+    def _gauge_backlog(self) -> None:
+        oldest = self._outbox.oldest_waiting()
+        age = 0.0 if oldest is None else (self._clock.now() - oldest).total_seconds()
+        self._meter.set(WEBHOOK_BACKLOG_AGE, max(0.0, age))
 
     def _claim(self) -> None:
         """Claim ahead of the free workers (PREFETCH times as many), once half of that
@@ -259,6 +278,10 @@ class Dispatcher:
         for _ in range(FINISH_TRIES):
             try:
                 self._outbox.finish(outcomes)
+                # Counted once written (an attempt whose claim had run out included: it
+                # was made), never again on a retried write.
+                for outcome in outcomes:
+                    self._meter.add(WEBHOOK_DELIVERIES, OUTCOME_LABELS[outcome.status])
                 break
             except StorageUnavailable as error:
                 # Not recorded, the messages are sent again when their lease runs out;

@@ -264,6 +264,13 @@ class SqlWebhookOutbox:
             row = connection.execute(select(_m).where(*mine)).one()
             return _message(row, _histories(connection, [message_id]).get(message_id, ()))
 
+    def oldest_waiting(self) -> datetime | None:
+        # Along ix_webhook_messages_finished_at, whose NULL entries are in id order.
+        first = select(_m.c.created_at).where(_m.c.finished_at.is_(None)).order_by(_m.c.id)
+        with storage_errors(), self._engine.connect() as connection:
+            created: datetime | None = connection.execute(first.limit(1)).scalar()
+        return created
+
     def purge(self, before: datetime) -> int:
         old = select(_m.c.id).where(_m.c.finished_at < before, _m.c.status.in_(_FINAL)).limit(5000)
         purged = 0
