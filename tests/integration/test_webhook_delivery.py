@@ -10,17 +10,20 @@ import json
 import signal
 import subprocess
 import time
+import urllib.request
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from logistic.domain.status import Status, allowed_next
 from tests.integration.servers import LOGISTIC, ServiceProcess, create_key, running_service
 from tests.integration.webhook_receiver import Received, Receiver, receiving
+from tests.services import free_port
 
 ENV = {
     "LOGISTIC_WEBHOOK_ALLOW_HTTP": "on",
@@ -36,12 +39,13 @@ SCOPES = ("webhooks:write", "events:write", "fake:write")
 
 @contextmanager
 def dispatcher(
-    service: ServiceProcess, name: str = "dispatcher"
+    service: ServiceProcess, name: str = "dispatcher", *options: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     log = (service.home / f"{name}.log").open("ab")
     process = subprocess.Popen(
-        [str(LOGISTIC), "dispatcher"],
-        env=service.env,
+        [str(LOGISTIC), "dispatcher", *options],
+        # As under `logistic run`: its metrics go where the API's /metrics reads them.
+        env={**service.env, "LOGISTIC_PORT": str(service.port)},
         cwd=service.home,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -246,3 +250,78 @@ def test_private_addresses_are_refused_unless_allowed(tmp_path: Path) -> None:
             )
             assert reply.status == 400, reply.body
             assert "address" in reply.json()["error"]["message"]
+
+
+DELIVERIES = "logistic_webhook_deliveries_total"
+BACKLOG_AGE = "logistic_webhook_oldest_undelivered_age_seconds"
+Samples = dict[tuple[str, str], float]
+
+
+def _metrics(url: str) -> Samples:
+    """The webhook samples at `url`, by name and outcome ("" for the gauge)."""
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        text = reply.read().decode()
+    return {
+        (sample.name, sample.labels.get("outcome", "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name in (DELIVERIES, BACKLOG_AGE)
+    }
+
+
+def _scrape_until(url: str, log: Path, done: Callable[[Samples], bool]) -> Samples:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            samples = _metrics(url)
+            if done(samples):
+                return samples
+        except OSError:  # the dispatcher's port not open yet
+            samples = {}
+        assert time.monotonic() < deadline, (samples, log.read_text(errors="replace")[-3000:])
+        time.sleep(0.2)
+
+
+def test_the_dispatcher_serves_its_deliveries_and_backlog_on_its_metrics_port(
+    tmp_path: Path,
+) -> None:
+    with running_service(ENV, tmp_path) as service, receiving() as receiver:
+        key = create_key(service, *SCOPES)
+        _subscribe(service, key, receiver)
+        _fake(service, key, 20)
+        port = free_port()
+        with dispatcher(service, "metered", "--metrics-port", str(port)):
+            receiver.wait_for(20, timeout_s=60)
+            samples = _scrape_until(
+                f"http://127.0.0.1:{port}/metrics",
+                service.home / "metered.log",
+                lambda s: s.get((DELIVERIES, "delivered")) == 20 and s.get((BACKLOG_AGE, "")) == 0,
+            )
+        api = _metrics(f"{service.url}/metrics")
+
+    # Each attempt counted once by its outcome (a loaded receiver may time a few out).
+    counted = {outcome: value for (name, outcome), value in samples.items() if name == DELIVERIES}
+    assert counted["delivered"] == 20
+    assert set(counted) <= {"delivered", "failed"}
+    assert sum(counted.values()) == _attempts_logged(service, "metered")
+    # Scraped on its own port: its counts stay out of the API's /metrics.
+    assert (DELIVERIES, "delivered") not in api
+
+
+def test_with_the_receiver_down_the_backlog_ages_in_the_apis_metrics(tmp_path: Path) -> None:
+    with running_service(ENV, tmp_path) as service, receiving() as receiver:
+        key = create_key(service, *SCOPES)
+        _subscribe(service, key, receiver)
+        receiver.stop()  # connections refused
+        _fake(service, key, 5)
+        url, log = f"{service.url}/metrics", service.home / "dispatcher.log"
+        with dispatcher(service):
+            first = _scrape_until(
+                url, log, lambda s: s.get((DELIVERIES, "failed"), 0) > 0 and (BACKLOG_AGE, "") in s
+            )
+            aged = first[(BACKLOG_AGE, "")]
+            later = _scrape_until(url, log, lambda s: s[(BACKLOG_AGE, "")] > aged)
+
+    assert later[(BACKLOG_AGE, "")] > 0
+    assert (DELIVERIES, "delivered") not in later
+    assert receiver.received == []
