@@ -185,7 +185,7 @@ def test_an_instant_keeps_its_offset() -> None:
         (("backtest-estimate",), {"train_until": None, "test_until": None, "as_json": False}),
         (("serve",), {"host": None, "port": None}),
         (("run",), {"host": None, "port": None, "no_scheduler": False, "no_dispatcher": False}),
-        (("dispatcher",), {}),
+        (("dispatcher",), {"metrics_port": None}),
         (("report",), {"slot": None}),
         (("scheduler",), {"clock_start": None, "clock_speed": 1.0, "metrics_port": None}),
     ],
