@@ -29,7 +29,7 @@ module.exports = {
     {
       name: "logistic-scheduler",
       script: ".venv/bin/logistic",
-      args: "scheduler",
+      args: "scheduler --metrics-port 9101",
       interpreter: "none",
       env,
       autorestart: true,
@@ -38,7 +38,7 @@ module.exports = {
     {
       name: "logistic-dispatcher",
       script: ".venv/bin/logistic",
-      args: "dispatcher",
+      args: "dispatcher --metrics-port 9102",
       interpreter: "none",
       env,
       autorestart: true,
