@@ -213,9 +213,8 @@ def services(galera_cluster: GaleraCluster, tmp_path: Path) -> Iterator[Services
             dispatcher,
             tmp_path / "dispatcher" / "dispatcher.log",
         )
-        assert scheduler.poll() is None, (tmp_path / "scheduler" / "scheduler.log").read_text()[
-            -3000:
-        ]
+        scheduler_log = tmp_path / "scheduler" / "scheduler.log"
+        assert scheduler.poll() is None, scheduler_log.read_text()[-3000:]
 
 
 def _recovered(load: Load) -> float:
@@ -258,12 +257,7 @@ def _drained(load: Load, receiver: Receiver) -> float:
 def test_a_node_lost_under_load_loses_nothing_acknowledged_and_heals(
     galera_cluster: GaleraCluster, services: Services
 ) -> None:
-    first, second, key, database = (
-        services.first,
-        services.second,
-        services.key,
-        services.database,
-    )
+    first, second, key = services.first, services.second, services.key
     made = first.request("GET", "/fake?num=60", headers={"Authorization": f"Bearer {key}"})
     # Orders that take "In Transit" again and again: no event of the load is refused.
     snos = [
@@ -325,7 +319,7 @@ def test_a_node_lost_under_load_loses_nothing_acknowledged_and_heals(
     assert all(len(raw) == 1 for raw in bodies.values())
     assert load.wrong == []
     assert load.slow == []
-    engine = create_engine(galera_cluster.node(1).url(database))
+    engine = create_engine(galera_cluster.node(1).url(services.database))
     try:
         with engine.connect() as connection:
             notes = set(connection.execute(select(tracking_events.c.note)).scalars())
