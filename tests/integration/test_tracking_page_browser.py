@@ -64,9 +64,14 @@ def _by(name: str) -> Any:
 
 
 def _wait(driver: Any, seconds: float, condition: Any) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition)
+    # The page redraws itself when news comes: an element found a moment ago may be gone.
+    stale = (StaleElementReferenceException,)
+    return WebDriverWait(driver, seconds, poll_frequency=0.1, ignored_exceptions=stale).until(
+        condition
+    )
 
 
 def _open(driver: Any, url: str) -> None:
@@ -189,12 +194,14 @@ def test_an_event_recorded_appears_on_the_open_page_without_a_reload(
         ),
     )
     assert browser.execute_script("return window.notReloaded === true")
-    assert _text(browser, "live") == "" or "配送中" in browser.find_element(
-        _by("ID"), "live"
-    ).get_attribute("textContent")
-    assert browser.find_element(_by("CSS_SELECTOR"), ".rail li[aria-current=step]").text.startswith(
-        "配送中"
+    # Read in one script: the next poll may redraw the page between two WebDriver calls.
+    live, announced, step = browser.execute_script(
+        "const live = document.getElementById('live');"
+        "const step = document.querySelector('.rail li[aria-current=step]');"
+        "return [live.innerText.trim(), live.textContent, step.innerText];"
     )
+    assert live == "" or "配送中" in announced
+    assert step.startswith("配送中")
 
 
 # Wraps the page's fetch before its script runs: records each /query request's
