@@ -116,13 +116,15 @@ def test_the_compose_file_matches_the_systemd_path() -> None:
         "migrate",
         "api",
         "scheduler",
+        "dispatcher",
         "nginx",
     }
     assert services["api"]["deploy"]["replicas"] == 2
     assert services["api"]["command"] == ["logistic", "serve"]
     assert services["scheduler"]["command"] == ["logistic", "scheduler"]
     assert services["migrate"]["command"] == ["logistic", "migrate"]
-    for name in ("migrate", "api", "scheduler"):
+    assert services["dispatcher"]["command"] == ["logistic", "dispatcher"]
+    for name in ("migrate", "api", "scheduler", "dispatcher"):
         service = services[name]
         assert (DEPLOY / service["env_file"]).is_file()
         assert (ROOT / service["build"]["dockerfile"]).is_file()
@@ -133,7 +135,7 @@ def test_the_compose_file_matches_the_systemd_path() -> None:
     assert settings.redis_url == "redis://redis:6379/0"
     assert settings.s3_bucket is not None
     assert settings.fake_api is False
-    for name in ("api", "scheduler"):
+    for name in ("api", "scheduler", "dispatcher"):
         assert services[name]["depends_on"]["migrate"] == {
             "condition": "service_completed_successfully"
         }
