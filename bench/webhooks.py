@@ -4,12 +4,14 @@ delivers, and how long an event takes from its commit to its arrival.
     .venv/bin/python -m bench.webhooks [--database-url mysql+mysqldb://root@127.0.0.1/logistic_bench_webhooks]
 
 On MariaDB (a database of its own, created if missing and emptied of webhooks first):
-1. recording: events recorded back to back through the Recording service, with no
-   subscription and then with five (their outbox rows written in the same transaction);
+1. recording: events recorded back to back through the Recording service, with five
+   subscriptions disabled and then enabled (their outbox rows written in the same
+   transaction), in interleaved rounds of fresh orders; the median of the rounds' ratios;
 2. throughput: N messages queued at once, `logistic dispatcher` started, the time
    until the receiver (a separate process answering 204 at once) got them all;
-3. latency: events recorded at a steady rate while the dispatcher runs; for each, the
-   receiver's arrival time minus the message's timestamp (taken in the transaction).
+3. latency: events recorded at a steady rate (by a pool of threads, as a server's
+   workers would) while the dispatcher runs; for each, the receiver's arrival time
+   minus the message's timestamp (taken in the transaction).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Coroutine, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeAlias
@@ -98,18 +101,74 @@ def _shipments(container: Container, count: int) -> list[int]:
     return snos
 
 
-def _record_all(container: Container, snos: Sequence[int], step: int, rate: float = 0) -> float:
-    """Record the `step`-th event of WALK on every order; events/s (paced at `rate` if set)."""
+def _record_all(container: Container, snos: Sequence[int], step: int) -> float:
+    """Record the `step`-th event of WALK on every order, back to back; events/s."""
     recording = container.recording()
     started = time.perf_counter()
-    for index, sno in enumerate(snos):
-        if rate:
-            due = started + index / rate
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
+    for sno in snos:
         recording.record(sno, Scan(WALK[step], 17))
     return len(snos) / (time.perf_counter() - started)
+
+
+# The recording side of the latency run: processes, as a server's workers, each with
+# threads enough that commits waiting on the disk overlap.
+RECORDING_PROCESSES = 2
+RECORDERS = 8
+_recorder: Container | None = None
+
+
+def _start_recorder(env: dict[str, str]) -> None:
+    global _recorder
+    _recorder = _container(env)
+    _recorder.recording()
+
+
+def _record_share(share: Sequence[tuple[int, int]], step: int, rate: float, start: float) -> None:
+    """In a recording process: record the `step`-th event of WALK on each (index, sno) of
+    `share`, the one of index n at wall time `start` + n / `rate`."""
+    assert _recorder is not None
+    recording = _recorder.recording()
+
+    def record(index: int, sno: int) -> None:
+        pause = start + index / rate - time.time()
+        if pause > 0:
+            time.sleep(pause)
+        recording.record(sno, Scan(WALK[step], 17))
+
+    with ThreadPoolExecutor(RECORDERS) as pool:
+        for done in [pool.submit(record, index, sno) for index, sno in share]:
+            done.result()
+
+
+def _record_paced(pool: ProcessPoolExecutor, snos: Sequence[int], step: int, rate: float) -> float:
+    """Record the `step`-th event of WALK on every order, the n-th due n / `rate` seconds
+    after the start, shared among the recording processes; events/s achieved."""
+    start = time.time() + 0.2
+    indexed = list(enumerate(snos))
+    shares = [indexed[k::RECORDING_PROCESSES] for k in range(RECORDING_PROCESSES)]
+    for done in [pool.submit(_record_share, share, step, rate, start) for share in shares]:
+        done.result()
+    return len(snos) / (time.time() - start)
+
+
+def _recording_ratio(
+    container: Container, subscriptions: Sequence[str], events: int, rounds: int
+) -> tuple[float, float, float]:
+    """Events/s with the subscriptions disabled, with them enabled (medians), and the
+    median of the rounds' time-per-event ratios; each round records on fresh orders,
+    the two sides in alternating order."""
+    webhooks = container.webhooks()
+    bare_rates: list[float] = []
+    five_rates: list[float] = []
+    for index in range(rounds):
+        sides = [False, True] if index % 2 == 0 else [True, False]
+        for enabled in sides:
+            for subscription in subscriptions:
+                webhooks.change(subscription, enabled=enabled)
+            rate = _record_all(container, _shipments(container, events), 0)
+            (five_rates if enabled else bare_rates).append(rate)
+    ratios = [bare / five for bare, five in zip(bare_rates, five_rates, strict=True)]
+    return statistics.median(bare_rates), statistics.median(five_rates), statistics.median(ratios)
 
 
 def _empty_webhooks(url: str) -> None:
@@ -146,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument("--home", default="/tmp/logistic-bench-webhooks")
-    parser.add_argument("--events", type=int, default=400, help="orders per recording run")
+    parser.add_argument("--events", type=int, default=300, help="events per recording round")
+    parser.add_argument("--rounds", type=int, default=6, help="recording rounds per side")
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -177,15 +237,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     receiver = multiprocessing.Process(target=_receive, args=(port, arrivals), daemon=True)
     receiver.start()
     try:
-        # 1. Recording with none, then five subscriptions (other orders, the same work).
-        bare, five = _shipments(container, args.events), _shipments(container, args.events)
-        _record_all(container, bare[:50], 0)  # warm up the pools and caches
-        none_rate = _record_all(container, bare[50:], 0)
-        _subscribe(container, receiver_url, 5)
-        five_rate = _record_all(container, five[50:], 0)
+        # 1. Recording with five subscriptions disabled, then enabled (interleaved).
+        _record_all(container, _shipments(container, 50), 0)  # warm up the pools and caches
+        five = _subscribe(container, receiver_url, 5)
+        none_rate, five_rate, ratio = _recording_ratio(container, five, args.events, args.rounds)
         print(
             f"recording: {none_rate:.0f} events/s with no subscription, {five_rate:.0f} with five"
-            f" ({none_rate / five_rate:.2f}x the time per event)"
+            f" ({ratio:.2f}x the time per event, median of {args.rounds} rounds)"
         )
         _empty_webhooks(args.database_url)
         container.subscribers().changed()
@@ -204,9 +262,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             got = _drain(arrivals, args.messages, timeout_s=120)
             elapsed = time.perf_counter() - started
+            flowing = got[-1][0] - got[0][0] if len(got) > 1 else 0.0
             print(
                 f"dispatcher: {len(got)} of {args.messages} messages in {elapsed:.1f} s,"
-                f" {len(got) / elapsed:.0f} messages/s (start-up included)"
+                f" {len(got) / elapsed:.0f} messages/s with its start-up,"
+                f" {(len(got) - 1) / flowing if flowing else 0:.0f} from the first arrival"
             )
 
             # 3. Latency at a steady rate of events.
@@ -214,9 +274,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             walked = _shipments(container, count // len(WALK) + 1)
             container.subscribers().changed()
             latencies: list[float] = []
-            rates = [
-                _record_all(container, walked, step, rate=args.rate) for step in range(len(WALK))
-            ]
+            spawning = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                RECORDING_PROCESSES, spawning, initializer=_start_recorder, initargs=(env,)
+            ) as recorders:
+                rates = [
+                    _record_paced(recorders, walked, step, args.rate) for step in range(len(WALK))
+                ]
             for arrived, stamp in _drain(arrivals, len(walked) * len(WALK), timeout_s=60):
                 sent = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
                 latencies.append((arrived - sent) * 1000)

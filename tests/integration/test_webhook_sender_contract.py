@@ -1,4 +1,4 @@
-"""One contract for the WebhookSender port: in memory, and httpx against a real receiver."""
+"""One contract for the WebhookSender port: in memory, and urllib3 against a real receiver."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _clock() -> datetime:
     return datetime.now(UTC)
 
 
-@pytest.fixture(params=["memory", "httpx"])
+@pytest.fixture(params=["memory", "urllib3"])
 def endpoint(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
     if request.param == "memory":
 

@@ -203,7 +203,7 @@ def readiness(
 
 
 def webhook_sender(settings: Settings, clock: Clock) -> Iterator[WebhookSender]:
-    # Imported only here: httpx is for the dispatcher, not every server worker.
+    # Imported only here: the sender is the dispatcher's, not every server worker's.
     from logistic.adapters.http_webhook_sender import HttpWebhookSender
 
     sender = HttpWebhookSender(

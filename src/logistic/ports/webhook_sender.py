@@ -14,6 +14,6 @@ class WebhookSender(Protocol):
 
         Never raises for the endpoint's failures: a refused connection, a timeout or a
         TLS error is an Attempt without status code, its answer saying what happened;
-        an answer is kept up to ANSWER_EXCERPT characters.
+        of an answer, its first ANSWER_EXCERPT bytes are kept.
         """
         ...

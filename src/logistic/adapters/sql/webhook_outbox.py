@@ -37,25 +37,25 @@ _m = webhook_messages
 
 
 def insert_messages(connection: Connection, messages: Sequence[NewMessage]) -> None:
-    """Write `messages` in `connection`'s transaction, due at once: one multi-row INSERT."""
+    """Write `messages` in `connection`'s transaction, due at once: one executemany, which
+    the driver sends as one multi-row INSERT (and SQLAlchemy compiles once, not per count)."""
     if not messages:
         return
     connection.execute(
-        insert(_m).values(
-            [
-                {
-                    "subscription_id": message.subscription_id,
-                    "sno": message.sno,
-                    "type": message.type,
-                    "body": message.body,
-                    "status": MessageStatus.PENDING.value,
-                    "attempts": 0,
-                    "created_at": message.created_at,
-                    "due_at": message.created_at,
-                }
-                for message in messages
-            ]
-        )
+        insert(_m),
+        [
+            {
+                "subscription_id": message.subscription_id,
+                "sno": message.sno,
+                "type": message.type,
+                "body": message.body,
+                "status": MessageStatus.PENDING.value,
+                "attempts": 0,
+                "created_at": message.created_at,
+                "due_at": message.created_at,
+            }
+            for message in messages
+        ],
     )
 
 
