@@ -65,3 +65,5 @@ def lookup_ratios(table: FigureTable, label: str) -> None:
             ratio.target = f"≥ {least:g}"
             # Two figures of one machine and one run: the ratio does not scale.
             ratio.bound = Bound(least, at_least=True, scales=False)
+    # What a 304 costs the service beside a hit: the workers' CPU, no more than a hit's.
+    table.cpu_ratio("304 c8 / hit c8 (workers' CPU per request)", "304 c8", "hit c8", 1.0)

@@ -6,10 +6,11 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from standardwebhooks import Webhook
 
 from logistic.adapters.clock import FixedClock, SystemClock
@@ -19,8 +20,11 @@ from logistic.adapters.memory_webhooks import (
     MemoryWebhookSender,
     MemoryWebhookSubscriptions,
 )
+from logistic.domain.errors import StorageUnavailable
 from logistic.domain.retry_schedule import RetrySchedule
 from logistic.domain.webhook import Attempt, MessageStatus, NewMessage, Subscription
+from logistic.ports.webhook_outbox import Outcome
+from logistic.services import dispatch
 from logistic.services.dispatch import Dispatcher, DispatchSettings
 from logistic.services.metering import WEBHOOK_BACKLOG_AGE, WEBHOOK_DELIVERIES, Meter
 from logistic.services.webhooks import new_secret
@@ -192,3 +196,55 @@ def test_the_backlog_gauge_is_the_oldest_waiting_messages_age() -> None:
         clock.advance(timedelta(seconds=5))
         _wait(lambda: meter.reading().values.get((WEBHOOK_BACKLOG_AGE, ())) == 95.0)
     assert meter.reading().values[(WEBHOOK_BACKLOG_AGE, ())] == 95.0
+
+
+class AwayOutbox(MemoryWebhookOutbox):
+    """An outbox whose database is away for the first `away` writes of outcomes."""
+
+    def __init__(self, subscriptions: MemoryWebhookSubscriptions, away: int) -> None:
+        super().__init__(subscriptions)
+        self.away = away
+
+    def finish(self, outcomes: Sequence[Outcome]) -> int:
+        if self.away > 0:
+            self.away -= 1
+            raise StorageUnavailable("the database is away")
+        return super().finish(outcomes)
+
+
+def test_outcomes_are_recorded_however_long_the_database_is_away(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dispatch, "FINISH_PAUSE_S", 0.001)
+    subscriptions, _ = _outbox("ep_a")
+    outbox = AwayOutbox(subscriptions, away=5 * dispatch.FINISH_TRIES)
+    outbox.add(_messages("ep_a", [1, 2, 3]))
+    sender = MemoryWebhookSender(SystemClock().now, lambda url: 200)
+    since = datetime.now(UTC) - timedelta(days=1)
+    with _running(Dispatcher(outbox, sender, SystemClock(), DispatchSettings(workers=2))):
+        _wait(lambda: len(outbox.messages("ep_a", since, MessageStatus.DELIVERED)) == 3)
+
+    assert outbox.away == 0
+    delivered = outbox.messages("ep_a", since, MessageStatus.DELIVERED)
+    assert len(delivered) == 3
+    assert all(len(message.history) == 1 for message in delivered)
+
+
+def test_a_stopping_dispatcher_gives_up_recording_after_its_tries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dispatch, "FINISH_PAUSE_S", 0.001)
+    subscriptions, _ = _outbox("ep_a")
+    outbox = AwayOutbox(subscriptions, away=10**9)
+    outbox.add(_messages("ep_a", [1]))
+    sender = MemoryWebhookSender(SystemClock().now, lambda url: 200)
+    dispatcher = Dispatcher(outbox, sender, SystemClock(), DispatchSettings(workers=2))
+    thread = threading.Thread(target=dispatcher.run)
+    thread.start()
+    _wait(lambda: len(sender.sent) == 1)
+    dispatcher.stop()
+    thread.join(10)
+
+    assert not thread.is_alive()
+    # Not recorded: the message waits for its claim to run out, and is sent again then.
+    assert outbox.messages("ep_a", datetime.now(UTC) - timedelta(days=1))[0].history == ()

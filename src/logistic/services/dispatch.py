@@ -38,9 +38,11 @@ log = logging.getLogger(__name__)
 PURGE_EVERY = timedelta(hours=1)
 # How long the outcomes that follow the first are waited for, to be recorded together.
 GATHER_S = 0.005
-# At most this many outcomes per transaction; failing ones are tried this many times.
+# At most this many outcomes per transaction. A failing write is tried again each
+# FINISH_PAUSE_S, logged every FINISH_TRIES tries, and given up FINISH_TRIES tries into a stop.
 RECORDED_AT_ONCE = 500
 FINISH_TRIES = 30
+FINISH_PAUSE_S = 1.0
 # Messages claimed ahead, per worker.
 PREFETCH = 4
 # How long a host's addresses are trusted before they are checked again.
@@ -275,17 +277,32 @@ class Dispatcher:
                 self._finish(outcomes)
 
     def _finish(self, outcomes: Sequence[Outcome]) -> None:
-        for _ in range(FINISH_TRIES):
+        """Record `outcomes`, trying again while the database is away: for as long as the
+        dispatcher runs, then FINISH_TRIES more times once it is stopping."""
+        tries = late = 0
+        while True:
             try:
                 self._outbox.finish(outcomes)
-                # Counted once written (an attempt whose claim had run out included: it
-                # was made), never again on a retried write.
-                for outcome in outcomes:
-                    self._meter.add(WEBHOOK_DELIVERIES, OUTCOME_LABELS[outcome.status])
-                break
             except StorageUnavailable as error:
                 # Not recorded, the messages are sent again when their lease runs out;
-                # recorded late, they are not. Keep trying for a while.
-                log.warning("recording webhook outcomes failed, trying again: %s", error)
-                time.sleep(1.0)
+                # recorded late, they are not. Logged once, then every FINISH_TRIES tries.
+                if tries % FINISH_TRIES == 0:
+                    log.warning("recording webhook outcomes failed, trying again: %s", error)
+                tries += 1
+                if self._recorded.is_set():
+                    late += 1
+                    if late >= FINISH_TRIES:
+                        log.error(
+                            "stopping without recording %d webhook outcomes: their messages"
+                            " are sent again once their claims run out",
+                            len(outcomes),
+                        )
+                        break
+                time.sleep(FINISH_PAUSE_S)
+                continue
+            # Counted once written (an attempt whose claim had run out included: it was
+            # made), never again on a retried write.
+            for outcome in outcomes:
+                self._meter.add(WEBHOOK_DELIVERIES, OUTCOME_LABELS[outcome.status])
+            break
         self._attempts += len(outcomes)
