@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Protocol
 
 from attrs import frozen
@@ -21,11 +22,12 @@ class Window:
     def containing(cls, moment: datetime, length: timedelta) -> Window:
         return cls((moment - _EPOCH) // length, length)
 
-    @property
+    # Cached: a Throttle keeps its current window and reads both on every request.
+    @cached_property
     def start(self) -> datetime:
         return _EPOCH + self.index * self.length
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         return self.start + self.length
 

@@ -52,6 +52,8 @@ class Throttle:
         self._limiter = limiter
         self._clock = clock
         self._quota = quota
+        # The window of the latest request: the next ones mostly fall in it too.
+        self._window: Window | None = None
 
     def admit(self, client: str, scope: str = "query", amount: int = 1) -> Allowance | None:
         """Counts `amount` requests of `client` (a batch lookup counts each of its snos)."""
@@ -73,7 +75,9 @@ class Throttle:
         if quota is None:
             return None
         now = self._clock.now()
-        window = Window.containing(now, quota.period)
+        window = self._window
+        if window is None or not window.start <= now < window.end:
+            window = self._window = Window.containing(now, quota.period)
         return Tally(f"{scope}:{client}", window, now, quota.requests)
 
     def judge(self, tally: Tally, count: int) -> Allowance:

@@ -35,7 +35,6 @@ from logistic.entrypoints.http.inputs import MAX_SNO
 from logistic.entrypoints.http.request_meter import ROUTE
 from logistic.services.etag import TAG_LENGTH, untagged
 from logistic.services.tracking import View
-from logistic.settings import Settings
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -51,6 +50,8 @@ class FastPath:
     def __init__(self, app: WsgiApp, container: Container) -> None:
         self._app = app
         self._container = container
+        # Read once: a container's settings are fixed, and the provider checks their type.
+        self._settings = container.settings()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/query":
@@ -82,11 +83,10 @@ class FastPath:
         quota headers, or its error response; None when Flask must answer."""
         try:
             sno = _plain_sno(environ.get("QUERY_STRING", ""))
-            settings = self._container.settings()
-            view = None if sno is None else self._view(environ, settings)
+            view = None if sno is None else self._view(environ)
             if sno is None or view is None:
                 return None
-            client = environ_client(environ, settings.trusted_proxies)
+            client = environ_client(environ, self._settings.trusted_proxies)
             quick_query = self._container.quick_query()
         except Exception:
             # Nothing is counted yet: Flask answers, and counts, as if this piece did not
@@ -116,9 +116,9 @@ class FastPath:
             return response
         return value, view, limits
 
-    def _view(self, environ: dict[str, Any], settings: Settings) -> View | None:
+    def _view(self, environ: dict[str, Any]) -> View | None:
         """The caller's view as `auth.query_view` decides it; None when Flask must answer."""
-        if settings.pii_full:
+        if self._settings.pii_full:
             return View.FULL
         try:
             key = bearer_key(environ.get("HTTP_AUTHORIZATION"))

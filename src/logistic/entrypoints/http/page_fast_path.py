@@ -37,8 +37,9 @@ class PagePath:
 
     def __init__(self, app: WsgiApp, container: Container, pages: TrackingPages) -> None:
         self._app = app
-        self._container = container
         self._pages = pages
+        # Read once: a container's settings are fixed, and the provider checks their type.
+        self._proxies = container.settings().trusted_proxies
         self._headers = {language: page_headers(language) for language in Language}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -54,7 +55,7 @@ class PagePath:
         if sno is None or language is None:
             return self._app(environ, start_response)
         try:
-            client = environ_client(environ, self._container.settings().trusted_proxies)
+            client = environ_client(environ, self._proxies)
         except Exception:
             log.warning("the page fast path failed before counting; Flask answers", exc_info=True)
             return self._app(environ, start_response)
