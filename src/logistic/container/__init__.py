@@ -1,8 +1,8 @@
 """The composition root: the only place that reads configuration and builds clients.
 
 Nothing here connects at import time; engines and clients are `Resource`s, built
-on first use (a server's worker builds them all before its first request, in
-`Server.load`: a Resource takes no lock) and closed by `shutdown_resources()`. The
+on first use (a server's worker builds its `WorkerResource`s before its first request,
+in `Server.load`: a Resource takes no lock) and closed by `shutdown_resources()`. The
 rest are ThreadSafeSingletons: a worker's threads may ask for one at the same moment
 at its first requests, and each gets the one instance.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import datetime
+from typing import TypeVar
 
 from attrs import evolve
 from dependency_injector import containers, providers
@@ -77,6 +78,13 @@ from logistic.services.webhook_subscribers import Subscribers
 from logistic.services.webhooks import Webhooks
 from logistic.settings import Settings
 
+T = TypeVar("T")
+
+
+class WorkerResource(providers.Resource[T]):
+    """A Resource each server worker builds before its first request; the others (the
+    dispatcher's HTTP client) only where they are used, so a worker never loads them."""
+
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
@@ -96,7 +104,7 @@ class Container(containers.DeclarativeContainer):
     # A process scraped on a port of its own (`logistic scheduler --metrics-port`).
     process_metrics_store = providers.ThreadSafeSingleton(MemoryMetricsStore, FAMILIES)
     metrics_publisher = providers.ThreadSafeSingleton(MetricsPublisher, meter, metrics_store)
-    engine = providers.Resource(
+    engine = WorkerResource(
         backends.engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
@@ -104,7 +112,7 @@ class Container(containers.DeclarativeContainer):
         meter,
     )
     # The same database in a pool of its own, for single reads outside a transaction.
-    primary_read_engine = providers.Resource(
+    primary_read_engine = WorkerResource(
         backends.read_engine,
         settings.provided.database_url,
         settings.provided.database_pool_recycle,
@@ -113,7 +121,7 @@ class Container(containers.DeclarativeContainer):
         meter,
     )
     # LOGISTIC_DATABASE_READ_URL (a replica) for reads that may lag; else the primary.
-    read_engine = providers.Resource(
+    read_engine = WorkerResource(
         backends.replica_engine,
         settings.provided.database_read_url,
         settings.provided.database_pool_recycle,
@@ -124,7 +132,7 @@ class Container(containers.DeclarativeContainer):
     # The commands that bring the schema up to date and mend the stored counts.
     upgrade = providers.Callable(upgrade_schema, engine)
     recount = providers.Callable(recount_orders, engine)
-    redis = providers.Resource(backends.redis, settings.provided.redis_url)
+    redis = WorkerResource(backends.redis, settings.provided.redis_url)
     # One per process: after a few failures nothing asks Redis for a short while.
     redis_breaker = providers.ThreadSafeSingleton(RedisBreaker)
     cache = providers.ThreadSafeSingleton(backends.cache, settings, redis, clock, redis_breaker)
@@ -155,7 +163,7 @@ class Container(containers.DeclarativeContainer):
         backends.freshness, settings, redis, cache, cache_generations, wall_clock, redis_breaker
     )
     # Started by init_resources (each server worker), not by the commands.
-    freshness_kept = providers.Resource(backends.freshness_kept, freshness)
+    freshness_kept = WorkerResource(backends.freshness_kept, freshness)
     tracking = providers.ThreadSafeSingleton(
         Tracking,
         shipments=query_shipments,

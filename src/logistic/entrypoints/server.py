@@ -17,7 +17,7 @@ from granian.constants import HTTPModes, Interfaces
 from granian.log import LogLevels
 from granian.server import Server as Granian
 
-from logistic.container import Container
+from logistic.container import Container, WorkerResource
 from logistic.entrypoints.http import create_app
 from logistic.settings import Settings
 
@@ -71,7 +71,7 @@ class Server:
         # Engines and clients built before the worker's threads take requests (none
         # connects here): a Resource takes no lock, and two first requests at once
         # would each build an engine.
-        container.init_resources()
+        container.init_resources(WorkerResource)
         container.metrics_publisher().start()
         app = create_app(container)
         # What is built by now lives as long as the worker: left out of the collector's

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from attrs import frozen
 from sqlalchemy import Column, ColumnElement, case, func, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from logistic.adapters.sql.errors import storage_errors
@@ -94,6 +93,9 @@ def _upsert_places(connection: Connection, changes: Mapping[int, int]) -> None:
         return
     rows = [{"place": key, "orders": change} for key, change in sorted(changes.items())]
     if connection.dialect.name == "sqlite":
+        # Imported here: a worker on MariaDB never loads SQLite's dialect (0.7 MiB).
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         on_sqlite = sqlite_insert(place_counts)
         statement: Any = on_sqlite.on_conflict_do_update(
             index_elements=[place_counts.c.place],
