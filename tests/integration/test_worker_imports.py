@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-# httpx is the webhook dispatcher's HTTP client: `logistic dispatcher` builds it, not the API.
-RARELY_NEEDED = {"boto3", "botocore", "faker", "alembic", "mako", "flask_swagger_ui", "httpx"}
+# urllib3 is the webhook dispatcher's HTTP client (and botocore's): `logistic dispatcher`
+# builds it, not the API.
+RARELY_NEEDED = {"boto3", "botocore", "faker", "alembic", "mako", "flask_swagger_ui", "urllib3"}
 # As `logistic serve` runs: the master imports the command, and each worker loads the app
 # with Server.load (its container's resources built) and answers.
 WORKER = """
