@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from standardwebhooks import Webhook
@@ -22,7 +23,7 @@ from logistic.adapters.memory_webhooks import (
 )
 from logistic.domain.errors import StorageUnavailable
 from logistic.domain.retry_schedule import RetrySchedule
-from logistic.domain.webhook import Attempt, MessageStatus, NewMessage, Subscription
+from logistic.domain.webhook import Attempt, Delivery, MessageStatus, NewMessage, Subscription
 from logistic.ports.webhook_outbox import Outcome
 from logistic.services import dispatch
 from logistic.services.dispatch import Dispatcher, DispatchSettings
@@ -248,3 +249,34 @@ def test_a_stopping_dispatcher_gives_up_recording_after_its_tries(
     assert not thread.is_alive()
     # Not recorded: the message waits for its claim to run out, and is sent again then.
     assert outbox.messages("ep_a", datetime.now(UTC) - timedelta(days=1))[0].history == ()
+
+
+class CountedClaims(MemoryWebhookOutbox):
+    def __init__(self, subscriptions: MemoryWebhookSubscriptions) -> None:
+        super().__init__(subscriptions)
+        self.claims = 0
+
+    def claim(self, *args: Any, **kwargs: Any) -> list[Delivery]:
+        self.claims += 1
+        return super().claim(*args, **kwargs)
+
+
+def test_a_trickle_of_messages_is_claimed_once_an_idle_period_not_once_a_message() -> None:
+    subscriptions, _ = _outbox("ep_a")
+    outbox = CountedClaims(subscriptions)
+    sender = MemoryWebhookSender(SystemClock().now, lambda url: 200)
+    idle = timedelta(milliseconds=50)
+    settings = DispatchSettings(workers=4, per_endpoint=4, idle=idle)
+    since = datetime.now(UTC) - timedelta(days=1)
+    with _running(Dispatcher(outbox, sender, SystemClock(), settings)):
+        started = time.monotonic()
+        for sno in range(1, 61):  # one message every 10 ms, each sent at once
+            outbox.add(_messages("ep_a", [sno]))
+            time.sleep(0.01)
+        _wait(lambda: len(outbox.messages("ep_a", since, MessageStatus.DELIVERED)) == 60)
+        took = time.monotonic() - started
+
+    assert len(outbox.messages("ep_a", since, MessageStatus.DELIVERED)) == 60
+    # About one claim per idle period (a few more where deliveries came back between),
+    # never one or two per message.
+    assert outbox.claims <= took / idle.total_seconds() + 10

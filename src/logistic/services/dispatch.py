@@ -115,6 +115,7 @@ class Dispatcher:
         self._recorded = threading.Event()
         self._stop = threading.Event()
         self._attempts = 0
+        self._next_claim = 0.0  # time.monotonic() before which no claim is made
         self._resolver = resolver
         self._private: dict[str, tuple[float, str | None]] = {}
         self._meter = meter
@@ -164,7 +165,7 @@ class Dispatcher:
         settings = self._settings
         capacity = settings.workers * PREFETCH
         held = sum(self._held.values())
-        if held > capacity // 2:
+        if held > capacity // 2 or time.monotonic() < self._next_claim:
             return
         each = settings.per_endpoint * PREFETCH
         busy = {key for key, count in self._held.items() if count >= each}
@@ -172,6 +173,11 @@ class Dispatcher:
             self._clock.now(), capacity - held, settings.lease, self._token, busy, each=each
         )
         now = time.monotonic()
+        # Less than one endpoint's share, none held back: the outbox is drained for now.
+        # Wait `idle` before the next claim, not claim after each delivery (a transaction
+        # a message).
+        if not busy and len(claimed) < min(each, capacity - held):
+            self._next_claim = now + settings.idle.total_seconds()
         for delivery in claimed:
             endpoint = delivery.message.subscription_id
             self._waiting.setdefault(endpoint, deque()).append((now, delivery))
