@@ -79,7 +79,8 @@ class DispatchSettings:
     # Longer than the sender's timeout: a claim must outlive the attempt it is for.
     lease: timedelta = timedelta(seconds=60)
     timeout: timedelta = timedelta(seconds=10)
-    # How long the loop sleeps when nothing is due and nothing is in flight.
+    # How long the loop sleeps when nothing is due and nothing is in flight, and the
+    # least time between claims while the outbox is drained.
     idle: timedelta = timedelta(milliseconds=50)
     schedule: RetrySchedule = field(factory=RetrySchedule)
     # Endpoints on private addresses are posted to (else refused at each attempt too:
