@@ -184,8 +184,10 @@ def test_an_event_recorded_during_a_failover_is_not_answered_stale(
     Needs the cache's freshness not to hang on that write-through (issue 18)."""
     app = create_app(container)
     client = app.test_client()
+    # A made-up order still on its way (/fake's statuses are random: ask until one is).
     sno = next(
         sno
+        for _ in range(20)
         for sno in _orders(client, ORDERS)
         if client.get(f"/query?sno={sno}").get_json()["tracking_status"]
         in ("Package Received", "In Transit")

@@ -10,11 +10,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from logistic.entrypoints.server import Server
 from logistic.settings import Settings
@@ -39,6 +40,23 @@ def unfrozen() -> Iterator[None]:
     """The objects `load` leaves to no collection are this test process's: given back."""
     yield
     gc.unfreeze()
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Iterator[Callable[[], Flask]]:
+    """Loads the app as a granian worker does; afterwards stops the metrics thread it
+    started (it would go on writing into later tests) and its container's resources."""
+    loaded: list[Flask] = []
+
+    def load() -> Flask:
+        loaded.append(Server(Settings.from_environ({"LOGISTIC_HOME": str(tmp_path)})).load())
+        return loaded[-1]
+
+    yield load
+    for app in loaded:
+        container = app.extensions["logistic"]
+        container.metrics_publisher().stop()
+        container.shutdown_resources()
 
 
 @pytest.fixture
@@ -81,14 +99,13 @@ def _reply_wait_ms(rounds: int = 50) -> float:
 
 @pytest.mark.usefixtures("switch_interval")
 def test_a_thread_back_from_a_reply_gets_the_gil_within_half_cpythons_default_interval(
-    tmp_path: Path,
+    worker: Callable[[], Flask],
 ) -> None:
     sys.setswitchinterval(CPYTHON_SWITCH_INTERVAL_S)
     # The measure can tell: with CPython's interval the thread waits the whole of it.
     assert _reply_wait_ms() >= BAR_MS
-    settings = Settings.from_environ({"LOGISTIC_HOME": str(tmp_path)})
 
-    app = Server(settings).load()
+    app = worker()
 
     # A busy machine only lengthens a wait: the shortest of a few is the interpreter's.
     waited = []
@@ -99,10 +116,9 @@ def test_a_thread_back_from_a_reply_gets_the_gil_within_half_cpythons_default_in
 
 
 def test_a_workers_threads_asking_at_its_first_requests_share_one_of_each(
-    tmp_path: Path,
+    worker: Callable[[], Flask],
 ) -> None:
-    settings = Settings.from_environ({"LOGISTIC_HOME": str(tmp_path)})
-    container = Server(settings).load().extensions["logistic"]
+    container = worker().extensions["logistic"]
     start = threading.Barrier(6)
 
     def first_requests(_: int) -> tuple[int, ...]:
@@ -119,24 +135,17 @@ def test_a_workers_threads_asking_at_its_first_requests_share_one_of_each(
             )
         )
 
-    try:
-        with ThreadPoolExecutor(6) as pool:
-            assert len(set(pool.map(first_requests, range(6)))) == 1
-    finally:
-        container.shutdown_resources()
+    with ThreadPoolExecutor(6) as pool:
+        assert len(set(pool.map(first_requests, range(6)))) == 1
 
 
 def test_what_a_worker_built_before_its_first_request_is_left_out_of_collections(
-    tmp_path: Path,
+    worker: Callable[[], Flask],
 ) -> None:
-    settings = Settings.from_environ({"LOGISTIC_HOME": str(tmp_path)})
     gc.unfreeze()
 
-    app = Server(settings).load()
+    app = worker()
 
-    try:
-        # The app, its container and providers (here with the test process's objects).
-        assert gc.get_freeze_count() > 10_000
-        assert app.test_client().get("/healthz").status_code == 200
-    finally:
-        app.extensions["logistic"].shutdown_resources()
+    # The app, its container and providers (here with the test process's objects).
+    assert gc.get_freeze_count() > 10_000
+    assert app.test_client().get("/healthz").status_code == 200
