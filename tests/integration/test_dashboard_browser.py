@@ -116,12 +116,16 @@ def _open(driver: Any, url: str) -> None:
 
 
 def _submit(driver: Any, button: str) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(_by("TAG_NAME"), "html")
     driver.find_element(_by("CSS_SELECTOR"), button).click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))
+    # chromedriver may fail a look at the old page's element with another error than
+    # "stale" while the document is replaced.
+    leaving = WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,))
+    leaving.until(expected_conditions.staleness_of(old))
 
 
 def _bars(driver: Any, chart: str) -> list[tuple[str, str, float]]:

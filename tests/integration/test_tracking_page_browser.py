@@ -90,11 +90,18 @@ def _search(driver: Any, typed: str) -> None:
 
 def _submitted(driver: Any, submit: Any) -> None:
     """`submit()` a form, then wait for the next page: the old one gone, the new one loaded."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(_by("TAG_NAME"), "html")
     submit()
-    _wait(driver, 10, expected_conditions.staleness_of(old))
+    # While the old document is replaced, chromedriver may fail a look at its element
+    # with another error than "stale" ("Node ... does not belong to the document").
+    leaving = WebDriverWait(
+        driver, 10, poll_frequency=0.1, ignored_exceptions=(WebDriverException,)
+    )
+    leaving.until(expected_conditions.staleness_of(old))
     _wait(driver, 10, lambda d: d.execute_script("return document.readyState") == "complete")
 
 
