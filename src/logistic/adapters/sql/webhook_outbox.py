@@ -37,8 +37,8 @@ _m = webhook_messages
 
 
 def insert_messages(connection: Connection, messages: Sequence[NewMessage]) -> None:
-    """Write `messages` in `connection`'s transaction, due at once: one executemany, which
-    the driver sends as one multi-row INSERT (and SQLAlchemy compiles once, not per count)."""
+    """Write `messages` in `connection`'s transaction, due at once: one executemany of a
+    cached statement, which the driver sends as one multi-row INSERT."""
     if not messages:
         return
     connection.execute(
