@@ -27,7 +27,7 @@ from logistic.entrypoints.backfill import ingest_lines
 from logistic.entrypoints.backtest_report import backtest_estimate
 from logistic.entrypoints.command import INTERRUPTED, Options, with_container
 from logistic.entrypoints.dispatcher import deliver_until_stopped
-from logistic.entrypoints.metrics_port import serve_metrics
+from logistic.entrypoints.metrics_port import published_metrics
 from logistic.entrypoints.option_types import ClockSpeed, Instant, WholeNumber
 from logistic.entrypoints.scheduler import ReportScheduler, stop_on_signals
 from logistic.entrypoints.seeders import default_workers, seed_orders
@@ -227,10 +227,12 @@ def scheduler(
         start = clock_start or container.clock().now()
         travelling = container.travelling_clock(start, clock_speed)
         container.clock.override(providers.Object(travelling))
-    if metrics_port is not None:
-        # Scraped on its own port: its counts stay out of the API's /metrics.
-        container.metrics_store.override(container.process_metrics_store)
-    publisher = container.metrics_publisher()
+    with published_metrics(container, metrics_port):
+        _produce_reports(container)
+
+
+def _produce_reports(container: Container) -> None:
+    """The scheduler's work: due slots, until a signal stops it."""
     reports = container.reports()
     try:
         reports.check()
@@ -247,18 +249,7 @@ def scheduler(
         lanes=container.lane_estimates(),
     )
     stop_on_signals(produced)
-    publisher.start()
-    exposer = None
-    if metrics_port is not None:
-        exposer = serve_metrics(
-            container.settings().host, metrics_port, container.metrics_store().exposition
-        )
-    try:
-        produced.run()
-    finally:
-        publisher.stop()
-        if exposer is not None:
-            exposer.shutdown()
+    produced.run()
 
 
 @logistic.command(help="deliver webhook messages from the outbox (runs until stopped)")

@@ -7,7 +7,7 @@ import signal
 from types import FrameType
 
 from logistic.container import Container
-from logistic.entrypoints.metrics_port import serve_metrics
+from logistic.entrypoints.metrics_port import published_metrics
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +18,6 @@ def deliver_until_stopped(container: Container, metrics_port: int | None = None)
 
     Its metrics are served on `metrics_port`, else written into the metrics directory of
     the API on LOGISTIC_PORT (as the scheduler's)."""
-    if metrics_port is not None:
-        # Scraped on its own port: its counts stay out of the API's /metrics.
-        container.metrics_store.override(container.process_metrics_store)
-    publisher = container.metrics_publisher()
     dispatcher = container.dispatcher()
 
     def _stop(signum: int, _: FrameType | None) -> None:
@@ -34,15 +30,5 @@ def deliver_until_stopped(container: Container, metrics_port: int | None = None)
     log.info(
         "delivering webhooks: %d workers, %d per endpoint", settings.workers, settings.per_endpoint
     )
-    publisher.start()
-    exposer = None
-    if metrics_port is not None:
-        exposer = serve_metrics(
-            container.settings().host, metrics_port, container.metrics_store().exposition
-        )
-    try:
+    with published_metrics(container, metrics_port):
         dispatcher.run()
-    finally:
-        publisher.stop()
-        if exposer is not None:
-            exposer.shutdown()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from logistic.container import Container
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -30,3 +33,25 @@ def serve_metrics(host: str, port: int, exposition: Callable[[], bytes]) -> Thre
     server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="metrics-port", daemon=True).start()
     return server
+
+
+@contextmanager
+def published_metrics(container: Container, port: int | None) -> Iterator[None]:
+    """A long-running command's metrics (the scheduler's, the dispatcher's), written every
+    interval while it runs and once more when it ends: served on `port` when given (its
+    counts then stay out of the API's /metrics), else into the API's metrics directory."""
+    if port is not None:
+        container.metrics_store.override(container.process_metrics_store)
+    publisher = container.metrics_publisher()
+    publisher.start()
+    exposer = None
+    if port is not None:
+        exposer = serve_metrics(
+            container.settings().host, port, container.metrics_store().exposition
+        )
+    try:
+        yield
+    finally:
+        publisher.stop()
+        if exposer is not None:
+            exposer.shutdown()
