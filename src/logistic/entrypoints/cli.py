@@ -36,6 +36,14 @@ from logistic.services.seeding import BATCH_SIZE, SEED_WINDOW
 
 DEMO_ORDERS = 100
 SCHEDULER_STOP_SECONDS = 30
+# The long-running commands' (scheduler, dispatcher) own metrics endpoint.
+METRICS_PORT = click.option(
+    "--metrics-port",
+    type=WholeNumber(least=1),
+    default=None,
+    help="serve this process's own metrics on http://LOGISTIC_HOST:PORT/metrics"
+    " (default: into the metrics directory the API's /metrics shows)",
+)
 
 
 @click.group(
@@ -212,13 +220,7 @@ def report(container: Container, slot: str | None) -> None:
     default=1.0,
     help="time travel: run the clock this many times as fast as real time, e.g. 600",
 )
-@click.option(
-    "--metrics-port",
-    type=WholeNumber(least=1),
-    default=None,
-    help="serve this process's own metrics on http://LOGISTIC_HOST:PORT/metrics"
-    " (default: into the metrics directory the API's /metrics shows)",
-)
+@METRICS_PORT
 @with_container
 def scheduler(
     container: Container, clock_start: datetime | None, clock_speed: float, metrics_port: int | None
@@ -253,13 +255,7 @@ def _produce_reports(container: Container) -> None:
 
 
 @logistic.command(help="deliver webhook messages from the outbox (runs until stopped)")
-@click.option(
-    "--metrics-port",
-    type=WholeNumber(least=1),
-    default=None,
-    help="serve this process's own metrics on http://LOGISTIC_HOST:PORT/metrics"
-    " (default: into the metrics directory the API's /metrics shows)",
-)
+@METRICS_PORT
 @with_container
 def dispatcher(container: Container, metrics_port: int | None) -> None:
     deliver_until_stopped(container, metrics_port)
